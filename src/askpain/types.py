@@ -1,0 +1,100 @@
+"""Data types shared by every stage of the pipeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Section:
+    """A run of body text under one heading; heading is None before the first heading."""
+
+    heading: str | None
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class CorpusDocument:
+    """One source document. Offsets everywhere refer to `text`."""
+
+    doc_id: str
+    title: str
+    path: str
+    text: str
+    sections: tuple[Section, ...]
+
+
+@dataclass(frozen=True)
+class Span:
+    """A sentence inside a document: text[start:end]."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrievable chunk: document text[start:end], never crossing a section boundary."""
+
+    chunk_id: str
+    doc_id: str
+    title: str
+    section: str | None
+    start: int
+    end: int
+    text: str
+    sentences: tuple[Span, ...]
+
+    def to_json(self) -> dict:
+        return {
+            "chunk_id": self.chunk_id,
+            "doc_id": self.doc_id,
+            "title": self.title,
+            "section": self.section,
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "sentences": [[s.start, s.end] for s in self.sentences],
+        }
+
+    @classmethod
+    def from_json(cls, record: dict) -> Passage:
+        return cls(
+            chunk_id=record["chunk_id"],
+            doc_id=record["doc_id"],
+            title=record["title"],
+            section=record["section"],
+            start=record["start"],
+            end=record["end"],
+            text=record["text"],
+            sentences=tuple(Span(a, b) for a, b in record["sentences"]),
+        )
+
+    def sentence_texts(self) -> list[str]:
+        """The passage's sentences, verbatim."""
+        return [self.text[s.start - self.start : s.end - self.start] for s in self.sentences]
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """A passage with its place in the dense, lexical and fused rankings (rank 1 is best)."""
+
+    passage: Passage
+    fused_score: float
+    dense_score: float
+    lexical_score: float
+    dense_rank: int
+    lexical_rank: int
+
+    def to_json(self) -> dict:
+        record = self.passage.to_json()
+        del record["sentences"]
+        record.update(
+            fused_score=round(self.fused_score, 6),
+            dense_score=round(self.dense_score, 6),
+            lexical_score=round(self.lexical_score, 6),
+            dense_rank=self.dense_rank,
+            lexical_rank=self.lexical_rank,
+        )
+        return record
