@@ -13,7 +13,9 @@ from askpain.types import CorpusDocument, Passage, Span
 # Bump when the splitting rules change: an index built by other rules is stale.
 CHUNKER_VERSION = 1
 
-_BOUNDARY = re.compile(r"""(?<=[.!?])["'”’)\]]*\s+(?=["'“‘(\[]?[A-Z0-9])|\n\s*\n|\n(?=\s*(?:[-*+•]|\d+[.)])\s)""")
+_BOUNDARY = re.compile(
+    r"""(?<=[.!?])["'”’)\]]*\s+(?=["'“‘(\[]?[A-Z0-9])|\n\s*\n|\n(?=\s*(?:[-*+•]|\d+[.)])\s)"""
+)
 _ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "Dr.", "Mr.", "Mrs.", "Ms.", "St.", "approx.", "No.")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 

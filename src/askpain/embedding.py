@@ -52,9 +52,7 @@ class Embedder:
 
             transformers_logging.disable_progress_bar()
 
-            self._model = SentenceTransformer(
-                str(self.model_path), device="cpu", local_files_only=True
-            )
+            self._model = SentenceTransformer(str(self.model_path), device="cpu", local_files_only=True)
         except (OSError, ValueError) as exc:
             raise ModelLoadError(f"cannot load the embedding model from {self.model_path}: {exc}") from exc
         self.dimension = int(self._model.get_embedding_dimension())

@@ -21,7 +21,10 @@ class Encoder(Protocol):
 
 
 class HybridRetriever:
-    """Top passages for a question. Example: HybridRetriever(passages, vectors, embedder).search("what is RFA?", k=3)."""
+    """Top passages for a question.
+
+    Example: HybridRetriever(passages, vectors, embedder).search("what is RFA?", k=3)
+    """
 
     def __init__(self, passages: list[Passage], vectors: faiss.Index, encoder: Encoder) -> None:
         if vectors.ntotal != len(passages):

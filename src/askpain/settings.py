@@ -27,7 +27,7 @@ class Settings:
     index_dir: Path = REPO_ROOT / "index"
     model_path: Path | None = None  # None: the packaged all-MiniLM-L6-v2
     # Chosen by measurement (bench/chunk_size.py): see README, "Passage size".
-    chunk_chars: int = 500
+    chunk_chars: int = 700
     top_k: int = 5
 
     @classmethod
@@ -39,7 +39,7 @@ class Settings:
             raw = environ.get(f"ASKPAIN_{field.name.upper()}")
             if raw is not None and raw.strip():
                 values[field.name] = _parse(field.name, raw.strip())
-        values.update({k: v for k, v in overrides.items() if v is not None})
+        values.update({k: _parse(k, str(v)) for k, v in overrides.items() if v is not None})
         settings = replace(cls(), **values)
         settings.validate()
         return settings

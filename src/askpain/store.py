@@ -119,8 +119,7 @@ def _verified_file(index_dir: Path, entry: dict) -> Path:
         raise IndexCorruptError(f"{path} is missing; run `askpain index`")
     if _sha256(path) != entry["sha256"]:
         raise IndexCorruptError(
-            f"{path} does not match its checksum in {MANIFEST} (truncated or altered); "
-            "run `askpain index`"
+            f"{path} does not match its checksum in {MANIFEST} (truncated or altered); run `askpain index`"
         )
     return path
 
@@ -238,8 +237,7 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = False) 
         "documents": [d.doc_id for d in documents],
         "passage_count": len(passages),
         "files": {
-            key: {"name": name, "sha256": _sha256(settings.index_dir / name)}
-            for key, name in names.items()
+            key: {"name": name, "sha256": _sha256(settings.index_dir / name)} for key, name in names.items()
         },
     }
     manifest_blob = json.dumps(manifest, indent=2).encode()
