@@ -98,3 +98,17 @@ class SearchHit:
             lexical_rank=self.lexical_rank,
         )
         return record
+
+
+@dataclass(frozen=True)
+class RedFlag:
+    """A red-flag rule that fired. asked=False: the patient reports the sign (an alert, listed
+    in the record's red_flags); asked=True: they ask about the condition (an info card)."""
+
+    id: str
+    urgency: str  # "emergency" or "urgent"
+    title: str
+    message: str
+    matched: str  # the words of the message that triggered it
+    asked: bool = False
+    backed_by: str | None = None  # a phrase of the corpus passage that backs the warning

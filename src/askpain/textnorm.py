@@ -1,0 +1,125 @@
+"""Message text: cleaned for display and answering, and a canonical form for rule matching."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+
+# Answer from at most this much of a message; red flags are looked for in all of it.
+ANSWER_PREFIX_CHARS = 2000
+
+_KEEP_CONTROLS = {"\n", "\t"}
+_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*|[.!?;,:]")
+_LONG_RUN = re.compile(r"(.)\1{2,}")
+_CONTRACTIONS = {
+    "cant": "can't", "cannot": "can't", "dont": "don't", "didnt": "didn't", "doesnt": "doesn't",
+    "havent": "haven't", "hasnt": "hasn't", "hadnt": "hadn't", "isnt": "isn't", "arent": "aren't",
+    "wasnt": "wasn't", "werent": "weren't", "wont": "won't", "couldnt": "couldn't",
+    "shouldnt": "shouldn't", "wouldnt": "wouldn't", "im": "i'm", "ive": "i've", "iam": "i'm",
+    "whats": "what's", "thats": "that's", "its": "it's", "cnat": "can't", "caint": "can't",
+    "carnt": "can't", "dnt": "don't", "didn": "didn't",
+}  # fmt: skip
+# Emphasis on short words: "nooo" is "no" ("noo" is no word to correct by spelling).
+_SHORT = {"no": "no", "not": "not", "nope": "nope", "never": "never", "yes": "yes"}
+# "'s" is a contraction on these; on any other word it is a possessive or "has"/"is"
+# and is dropped, so "bladder's been acting up" reads "bladder been acting up".
+_KEEP_APOSTROPHE_S = {
+    "it's",
+    "what's",
+    "that's",
+    "there's",
+    "he's",
+    "she's",
+    "let's",
+    "who's",
+    "here's",
+    "where's",
+}
+
+
+@dataclass(frozen=True)
+class CleanText:
+    text: str  # NFKC, control and invisible characters removed
+    answer_text: str  # the part answered (a bounded prefix)
+    truncated: bool
+
+
+def clean_message(raw: str | bytes) -> CleanText:
+    """Normalize a patient's message: NFKC, no control or zero-width characters, trimmed."""
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8", errors="replace")
+    text = strip_invisible(raw).replace("\ufffd", " ").strip()
+    truncated = len(text) > ANSWER_PREFIX_CHARS
+    answer_text = text[:ANSWER_PREFIX_CHARS].rsplit(" ", 1)[0] if truncated else text
+    return CleanText(text=text, answer_text=answer_text, truncated=truncated)
+
+
+@dataclass(frozen=True)
+class Canonical:
+    """Words and punctuation of a message as space-separated lower-case tokens, with each
+    token's place in the canonical string and in the original text."""
+
+    text: str
+    tokens: tuple[str, ...]
+    canon_spans: tuple[tuple[int, int], ...]
+    source_spans: tuple[tuple[int, int], ...]
+
+    def token_range(self, start: int, end: int) -> tuple[int, int]:
+        """Tokens [i, j) covered by canonical characters [start, end)."""
+        i = next(k for k, (a, b) in enumerate(self.canon_spans) if b > start)
+        j = max(k for k, (a, b) in enumerate(self.canon_spans) if a < end) + 1
+        return i, j
+
+
+def dedupe(word: str) -> str:
+    """Every run of a repeated letter made single: "canttt" -> "cant"."""
+    return "".join(c for i, c in enumerate(word) if i == 0 or c != word[i - 1])
+
+
+def strip_invisible(text: str) -> str:
+    """NFKC, and no control or zero-width characters (they could split "blad\u200bder")."""
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(
+        ch for ch in text if ch in _KEEP_CONTROLS or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co")
+    )
+
+
+def canonicalize(text: str, correct: Callable[[str], str] = lambda w: w) -> Canonical:
+    tokens: list[str] = []
+    canon_spans: list[tuple[int, int]] = []
+    source_spans: list[tuple[int, int]] = []
+    pos = 0
+    for match in _TOKEN.finditer(text):
+        word = match.group().casefold().replace("’", "'")
+        if word[0].isalnum():
+            word = _LONG_RUN.sub(r"\1\1", word)  # "sooo numbbb" -> "soo numbb"
+            single = dedupe(word)
+            word = _CONTRACTIONS.get(word) or _CONTRACTIONS.get(single) or _SHORT.get(single, word)
+            if word.endswith("'s") and word not in _KEEP_APOSTROPHE_S:
+                word = word[:-2]
+            word = correct(word)
+        tokens.append(word)
+        canon_spans.append((pos, pos + len(word)))
+        source_spans.append(match.span())
+        pos += len(word) + 1
+    return Canonical(" ".join(tokens), tuple(tokens), tuple(canon_spans), tuple(source_spans))
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Optimal string alignment distance (a swap counts as one edit); limit + 1 when above limit."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, start=1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return previous[-1]
