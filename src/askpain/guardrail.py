@@ -128,8 +128,9 @@ def _scan(text: str, table: RuleTable) -> GuardrailResult:
                 continue
             i, j = canon.token_range(a, b)
             verdict = _verdict(rule, canon, i, j, table)
-            source = text[canon.source_spans[i][0] : canon.source_spans[j - 1][1]]
-            trace.append({"id": rule.id, "words": source, "verdict": verdict})
+            start, end = canon.source_spans[i][0], canon.source_spans[j - 1][1]
+            source = text[start:end]
+            trace.append({"id": rule.id, "words": source, "verdict": verdict, "start": start, "end": end})
             if verdict == "reported" and rule.id not in alerts:
                 alerts[rule.id] = RedFlag(
                     rule.id, rule.urgency, rule.title, rule.message, source, False, rule.backed_by
