@@ -85,7 +85,7 @@ DAMAGE = {
 }
 
 
-@pytest.mark.parametrize("key", ["vectors", "passages"])
+@pytest.mark.parametrize("key", ["vectors", "sentences", "passages"])
 @pytest.mark.parametrize("damage", DAMAGE)
 def test_damaged_data_file_is_named_in_a_clear_error(own_index, key, damage):
     target = _file(own_index, key)
@@ -116,7 +116,7 @@ def test_consistent_files_that_disagree_with_the_manifest_are_refused(own_index)
     manifest = json.loads(path.read_text())
     manifest["passage_count"] += 1
     path.write_text(json.dumps(manifest))
-    with pytest.raises(IndexCorruptError, match="inconsistent"):
+    with pytest.raises(IndexCorruptError, match="inconsistent.*passages"):
         load_index(own_index)
 
 
@@ -143,7 +143,7 @@ def test_rebuild_after_one_edit_embeds_only_changed_passages(own_index, embedder
         )
     )
     report = build_index(own_index, embedder)
-    assert report.embedded == 1
+    assert report.embedded == 1 and report.sentences_embedded == 1
     assert report.reused == report.passages - 1
     fresh = load_index(own_index)
     edited = [p for p in fresh.passages if "RFA often offers" in p.text]

@@ -11,7 +11,7 @@ import Stemmer
 from askpain.embedding import embedding_text
 from askpain.types import Passage
 
-_TOKEN = re.compile(r"[a-z0-9]+")
+_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)*")
 # Function words only: "not", "no" and medical words stay searchable.
 _STOPWORDS = frozenset(
     [
@@ -84,7 +84,9 @@ class LexicalIndex:
         self._size = len(passages)
 
     def tokens(self, text: str) -> list[str]:
-        words = [w for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS]
+        words = _TOKEN.findall(text.lower().replace("’", "'"))
+        words = [w.removesuffix("'s") for w in words]
+        words = [w for w in words if w not in _STOPWORDS and "'" not in w and not w.isdigit()]
         return self._stemmer.stemWords(words)
 
     def scores(self, query: str) -> np.ndarray:

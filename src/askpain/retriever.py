@@ -34,12 +34,18 @@ class HybridRetriever:
         self._encoder = encoder
         self._lexical = LexicalIndex(passages)
 
-    def search(self, query: str, k: int = 5) -> list[SearchHit]:
+    def tokens(self, text: str) -> list[str]:
+        """The lexical index's terms for text (stemmed, function words dropped)."""
+        return self._lexical.tokens(text)
+
+    def search(self, query: str, k: int = 5, query_vector: np.ndarray | None = None) -> list[SearchHit]:
+        """Best k passages; pass query_vector (shape 1 x d) when the query is already encoded."""
         if not query.strip() or not self.passages:
             return []
         pool = min(CANDIDATES, len(self.passages))
 
-        query_vector = self._encoder.encode([query])
+        if query_vector is None:
+            query_vector = self._encoder.encode([query])
         dense_scores, dense_ids = self._vectors.search(query_vector, pool)
         dense = {int(i): float(s) for i, s in zip(dense_ids[0], dense_scores[0], strict=True) if i >= 0}
         dense_ranking = list(dense)

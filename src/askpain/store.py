@@ -1,6 +1,7 @@
 """index/ on disk: build it atomically, verify it on load, never serve a stale or damaged one.
 
-Layout: manifest.json names the current vectors-<hash>.faiss and passages-<hash>.json
+Layout: manifest.json names the current vectors-<hash>.faiss (one row per passage),
+sentences-<hash>.faiss (one row per sentence, for quoting) and passages-<hash>.json,
 with their sha256. Data files are written first under new names, then the manifest is
 replaced in one os.replace: a build killed half way leaves the previous index whole.
 """
@@ -34,6 +35,7 @@ from askpain.types import Passage
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+_DATA_FILES = ("vectors", "sentences", "passages")
 _REQUIRED_PASSAGE_FIELDS = ("chunk_id", "doc_id", "title", "section", "start", "end", "text", "sentences")
 
 
@@ -41,7 +43,8 @@ _REQUIRED_PASSAGE_FIELDS = ("chunk_id", "doc_id", "title", "section", "start", "
 class LoadedIndex:
     manifest: dict
     passages: list[Passage]
-    vectors: faiss.Index
+    vectors: faiss.Index  # row i is passages[i]
+    sentence_vectors: faiss.Index  # rows follow the passages' sentences in order
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class BuildReport:
     passages: int
     embedded: int  # passages whose text was new and had to be encoded
     reused: int  # passages whose vectors came from the previous index
+    sentences_embedded: int
     model: str
     seconds: float
 
@@ -100,7 +104,7 @@ def read_manifest(index_dir: Path) -> dict:
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
         files = manifest["files"]
-        for key in ("vectors", "passages"):
+        for key in _DATA_FILES:
             files[key]["name"], files[key]["sha256"]  # noqa: B018 - presence check
         manifest["model"]["fingerprint"], manifest["corpus_sha256"]  # noqa: B018
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
@@ -143,53 +147,89 @@ def check_fresh(manifest: dict, settings: Settings) -> None:
         )
 
 
-def _read_files(index_dir: Path, manifest: dict) -> tuple[list[Passage], faiss.Index]:
-    vectors_path = _verified_file(index_dir, manifest["files"]["vectors"])
-    passages_path = _verified_file(index_dir, manifest["files"]["passages"])
+def _read_faiss(path: Path, rows: int, dimension: int) -> faiss.Index:
     try:
-        records = json.loads(passages_path.read_text(encoding="utf-8"))["passages"]
-        passages = [Passage.from_json(r) for r in records]
-        missing = [f for r in records for f in _REQUIRED_PASSAGE_FIELDS if f not in r]
-    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-        raise IndexCorruptError(f"{passages_path} is unreadable ({exc}); run `askpain index`") from exc
-    if missing:
-        raise IndexCorruptError(f"{passages_path} lacks the field {missing[0]!r}; run `askpain index`")
-    try:
-        vectors = faiss.read_index(str(vectors_path))
+        index = faiss.read_index(str(path))
     except RuntimeError as exc:
-        raise IndexCorruptError(f"{vectors_path} is not a FAISS index; run `askpain index`") from exc
-    expected = (manifest.get("passage_count"), manifest["model"].get("dimension"))
-    if (vectors.ntotal, vectors.d) != expected or len(passages) != vectors.ntotal:
+        raise IndexCorruptError(f"{path} is not a FAISS index; run `askpain index`") from exc
+    if (index.ntotal, index.d) != (rows, dimension):
         raise IndexCorruptError(
-            f"{index_dir} is inconsistent: {vectors.ntotal} vectors of dimension {vectors.d}, "
-            f"{len(passages)} passages, manifest says {expected}; run `askpain index`"
+            f"{path.parent} is inconsistent: {path.name} has {index.ntotal} vectors of dimension "
+            f"{index.d}, expected {rows} of {dimension}; run `askpain index`"
         )
-    return passages, vectors
+    return index
+
+
+def _read_files(index_dir: Path, manifest: dict) -> tuple[list[Passage], faiss.Index, faiss.Index]:
+    paths = {key: _verified_file(index_dir, manifest["files"][key]) for key in _DATA_FILES}
+    try:
+        records = json.loads(paths["passages"].read_text(encoding="utf-8"))["passages"]
+        missing = [f for r in records for f in _REQUIRED_PASSAGE_FIELDS if f not in r]
+        passages = [] if missing else [Passage.from_json(r) for r in records]
+    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise IndexCorruptError(f"{paths['passages']} is unreadable ({exc}); run `askpain index`") from exc
+    if missing:
+        raise IndexCorruptError(f"{paths['passages']} lacks the field {missing[0]!r}; run `askpain index`")
+    if len(passages) != manifest.get("passage_count"):
+        raise IndexCorruptError(
+            f"{index_dir} is inconsistent: {len(passages)} passages, manifest says "
+            f"{manifest.get('passage_count')}; run `askpain index`"
+        )
+    dimension = manifest["model"].get("dimension")
+    vectors = _read_faiss(paths["vectors"], len(passages), dimension)
+    sentences = _read_faiss(paths["sentences"], sum(len(p.sentences) for p in passages), dimension)
+    return passages, vectors, sentences
 
 
 def load_index(settings: Settings) -> LoadedIndex:
     """Load and verify index/. Raises an IndexUnusableError subclass that names the cause."""
     manifest = read_manifest(settings.index_dir)
     check_fresh(manifest, settings)
-    passages, vectors = _read_files(settings.index_dir, manifest)
-    return LoadedIndex(manifest, passages, vectors)
+    passages, vectors, sentences = _read_files(settings.index_dir, manifest)
+    return LoadedIndex(manifest, passages, vectors, sentences)
 
 
 # --- building ----------------------------------------------------------------------------
 
 
+def _texts(passages: list[Passage]) -> dict[str, list[str]]:
+    """What each vector file embeds, row by row."""
+    return {
+        "vectors": [embedding_text(p) for p in passages],
+        "sentences": [text for p in passages for text in p.sentence_texts()],
+    }
+
+
 def _previous_vectors(settings: Settings, fingerprint: str) -> dict[str, np.ndarray]:
-    """Vectors of the current index by passage-text hash, to skip re-encoding unchanged text."""
+    """Vectors of the current index by hash of the embedded text, to skip re-encoding it."""
     try:
         manifest = read_manifest(settings.index_dir)
         if manifest["model"]["fingerprint"] != fingerprint:
             return {}
-        passages, vectors = _read_files(settings.index_dir, manifest)
+        passages, vectors, sentences = _read_files(settings.index_dir, manifest)
     except IndexUnusableError:
         return {}
-    # Row position in the FAISS index is the passage's position in passages.json.
-    matrix = vectors.reconstruct_n(0, vectors.ntotal)
-    return {_text_key(embedding_text(p)): matrix[i] for i, p in enumerate(passages)}
+    cache = {}
+    # Row position in a FAISS index is the text's position in _texts(passages).
+    for key, index in (("vectors", vectors), ("sentences", sentences)):
+        matrix = index.reconstruct_n(0, index.ntotal)
+        cache.update({_text_key(text): matrix[i] for i, text in enumerate(_texts(passages)[key])})
+    return cache
+
+
+def _embed(texts: list[str], cache: dict[str, np.ndarray], embedder: Embedder, progress: bool):
+    """Vectors for texts, encoding only those not in cache; returns (matrix, number encoded)."""
+    keys = [_text_key(t) for t in texts]
+    todo = sorted({k: i for i, k in enumerate(keys) if k not in cache}.values())
+    if todo:
+        fresh = embedder.encode([texts[i] for i in todo], progress=progress)
+        cache.update({keys[i]: fresh[row] for row, i in enumerate(todo)})
+    matrix = np.stack([cache[k] for k in keys]).astype(np.float32)
+    # Inner product equals cosine similarity on normalized vectors. A flat index is exact,
+    # and at clinic-corpus sizes (thousands of passages) a search costs well under 1 ms.
+    index = faiss.IndexFlatIP(embedder.dimension)
+    index.add(matrix)
+    return index, len(todo)
 
 
 def build_index(settings: Settings, embedder: Embedder, progress: bool = False) -> BuildReport:
@@ -200,27 +240,25 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = False) 
     passages = chunk_corpus(documents, settings.chunk_chars)
     settings.index_dir.mkdir(parents=True, exist_ok=True)
 
-    cached = _previous_vectors(settings, embedder.fingerprint)
-    keys = [_text_key(embedding_text(p)) for p in passages]
-    todo = sorted({k: i for i, k in enumerate(keys) if k not in cached}.values())
-    if todo:
-        fresh = embedder.encode([embedding_text(passages[i]) for i in todo], progress=progress)
-        cached.update({keys[i]: fresh[row] for row, i in enumerate(todo)})
-    matrix = np.stack([cached[k] for k in keys]).astype(np.float32)
-
-    # Inner product equals cosine similarity on normalized vectors. A flat index is exact,
-    # and at clinic-corpus sizes (thousands of passages) a search costs well under 1 ms.
-    vectors = faiss.IndexFlatIP(embedder.dimension)
-    vectors.add(matrix)
+    cache = _previous_vectors(settings, embedder.fingerprint)
+    texts = _texts(passages)
+    vectors, embedded = _embed(texts["vectors"], cache, embedder, progress)
+    sentences, sentences_embedded = _embed(texts["sentences"], cache, embedder, progress)
 
     passages_blob = json.dumps(
         {"passages": [p.to_json() for p in passages]}, ensure_ascii=False, indent=1
     ).encode()
+    blobs = {  # file names carry a hash of their content
+        "vectors": faiss.serialize_index(vectors).tobytes(),
+        "sentences": faiss.serialize_index(sentences).tobytes(),
+        "passages": passages_blob,
+    }
+    suffix = {"vectors": "faiss", "sentences": "faiss", "passages": "json"}
     names = {
-        "vectors": f"vectors-{hashlib.sha256(matrix.tobytes()).hexdigest()[:16]}.faiss",
-        "passages": f"passages-{hashlib.sha256(passages_blob).hexdigest()[:16]}.json",
+        key: f"{key}-{hashlib.sha256(blob).hexdigest()[:16]}.{suffix[key]}" for key, blob in blobs.items()
     }
     _write_atomic(settings.index_dir / names["vectors"], lambda t: faiss.write_index(vectors, str(t)))
+    _write_atomic(settings.index_dir / names["sentences"], lambda t: faiss.write_index(sentences, str(t)))
     _write_atomic(settings.index_dir / names["passages"], lambda t: t.write_bytes(passages_blob))
 
     manifest = {
@@ -236,6 +274,7 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = False) 
         "corpus_sha256": corpus_sha,
         "documents": [d.doc_id for d in documents],
         "passage_count": len(passages),
+        "sentence_count": len(texts["sentences"]),
         "files": {
             key: {"name": name, "sha256": _sha256(settings.index_dir / name)} for key, name in names.items()
         },
@@ -246,8 +285,9 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = False) 
     return BuildReport(
         documents=len(documents),
         passages=len(passages),
-        embedded=len(todo),
-        reused=len(passages) - len(todo),
+        embedded=embedded,
+        reused=len(passages) - embedded,
+        sentences_embedded=sentences_embedded,
         model=embedder.name,
         seconds=time.perf_counter() - began,
     )
@@ -255,7 +295,7 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = False) 
 
 def _remove_unreferenced(index_dir: Path, keep: set[str]) -> None:
     for path in index_dir.iterdir():
-        stale_data = path.name.startswith(("vectors-", "passages-")) and path.name not in keep
+        stale_data = path.name.startswith(tuple(f"{k}-" for k in _DATA_FILES)) and path.name not in keep
         if stale_data or (path.name.startswith(".") and path.name.endswith(".tmp")):
             path.unlink(missing_ok=True)
 

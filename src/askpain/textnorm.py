@@ -123,3 +123,27 @@ def edit_distance(a: str, b: str, limit: int) -> int:
             return limit + 1
         previous2, previous = previous, current
     return previous[-1]
+
+
+# Function words that tell languages apart in a short message.
+_ENGLISH = frozenset(
+    "the a an and or is are was were i my me you it this that what why how when where can do does "
+    "did not no have has had will would should could to of in on for with after before about".split()
+)
+_OTHER = frozenset(
+    "el la los las que de del y en por para es una un con sin pero mi mis me duele dolor inyección "
+    "le les et est une des pas mon ma mes je dans avec pour sur der die das und ist nicht ich mein "
+    "meine mit für il lo che non sono della per uma um não com os as meu minha".split()
+)
+
+
+def is_probably_english(text: str) -> bool:
+    """False when a message is clearly in another language or script (then askpain says it
+    answers in English only); short or mixed messages count as English."""
+    letters = [ch for ch in text if ch.isalpha()]
+    if letters and sum(ch.isascii() or "\u00c0" <= ch <= "\u024f" for ch in letters) / len(letters) < 0.5:
+        return False  # mostly another script (Cyrillic, Arabic, CJK ...)
+    words = re.findall(r"[^\W\d_]+", text.casefold())
+    english = sum(w in _ENGLISH for w in words)
+    other = sum(w in _OTHER for w in words)
+    return not (other >= 2 and other > english)

@@ -112,3 +112,79 @@ class RedFlag:
     matched: str  # the words of the message that triggered it
     asked: bool = False
     backed_by: str | None = None  # a phrase of the corpus passage that backs the warning
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A cited passage; n is the [n] marker used in the answer text."""
+
+    n: int
+    passage: Passage
+    score: float
+
+    def to_json(self) -> dict:
+        p = self.passage
+        return {
+            "n": self.n,
+            "doc_id": p.doc_id,
+            "title": p.title,
+            "section": p.section,
+            "chunk_id": p.chunk_id,
+            "passage": p.text,
+            "start": p.start,
+            "score": round(self.score, 6),
+        }
+
+
+@dataclass(frozen=True)
+class ScoredSentence:
+    """A corpus sentence considered for an answer, with how well it answers the question."""
+
+    text: str
+    passage: Passage
+    start: int  # offset in the document
+    score: float
+    dense: float
+    overlap: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One reply: what the patient sees (answer, Markdown) and what backs it."""
+
+    question: str
+    status: str  # answered | no_answer | out_of_scope | needs_clinician
+    answer: str
+    citations: tuple[Citation, ...]
+    red_flags: tuple[RedFlag, ...]  # alerts: signs the patient reports
+    red_flag_citations: tuple[tuple[str, int], ...] = ()  # (red-flag id, citation n)
+    cards: tuple[RedFlag, ...] = ()  # conditions asked about
+    sentences: tuple[tuple[str, int], ...] = ()  # (quoted sentence, citation n)
+    notes: tuple[str, ...] = ()  # why the reply looks as it does (empty, long, language, errors)
+    guardrail_failed: bool = False
+    latency_ms: float = 0.0
+    trace: dict | None = None  # guardrail, scope and retrieval details for staff
+
+    def to_record(self) -> dict:
+        """The JSON record of ../shared/spec/answer.schema.json (plus a few extra fields)."""
+        cited = dict(self.red_flag_citations)
+        return {
+            "question": self.question,
+            "status": self.status,
+            "answer": self.answer,
+            "citations": [c.to_json() for c in self.citations],
+            "red_flags": [
+                {
+                    "id": f.id,
+                    "urgency": f.urgency,
+                    "message": f.message,
+                    "matched": f.matched,
+                    "citation": cited.get(f.id),
+                }
+                for f in self.red_flags
+            ],
+            "warning_cards": [{"id": c.id, "urgency": c.urgency, "message": c.message} for c in self.cards],
+            "notes": list(self.notes),
+            "guardrail_failed": self.guardrail_failed,
+            "latency_ms": round(self.latency_ms, 3),
+        }
