@@ -8,16 +8,14 @@ Example:
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
-
-import numpy as np
-
-import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+import numpy as np
 import yaml
 
 from askpain.compose import Situation, compose_answer, default_wording
