@@ -21,7 +21,7 @@ WEIGHT_GRID = [
     {"sentence": 0.5, "passage": 0.2, "overlap": 0.3},
     {"sentence": 1.0, "passage": 0.0, "overlap": 0.0},
 ]
-THRESHOLDS = [0.30, 0.34, 0.38, 0.42]
+THRESHOLDS = [0.30, 0.34, 0.38]
 
 
 def main() -> None:

@@ -61,3 +61,20 @@ def own_index(tmp_path, built_settings) -> Settings:
     index = tmp_path / "index"
     shutil.copytree(built_settings.index_dir, index)
     return replace(built_settings, corpus_dir=corpus, index_dir=index)
+
+
+@pytest.fixture(scope="session")
+def askpain(loaded, embedder):
+    """The answer pipeline over the session's real index."""
+    from askpain.pipeline import Askpain
+
+    return Askpain(loaded, embedder)
+
+
+def answer_schema() -> dict:
+    """The answer record schema: ../shared/spec when beside the checkout, else the vendored copy."""
+    import json
+
+    shared = REPO_ROOT.parent / "shared" / "spec" / "answer.schema.json"
+    path = shared if shared.exists() else REPO_ROOT / "spec" / "answer.schema.json"
+    return json.loads(path.read_text())

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 
 from askpain.errors import AskpainError, IndexUnusableError
-from askpain.settings import Settings
+from askpain.settings import REPO_ROOT, Settings
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -83,6 +83,91 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def _open_pipeline(settings: Settings):
+    from askpain.pipeline import Askpain
+
+    return Askpain.open(settings, on_rebuild=lambda reason: _say(f"Rebuilding the index: {reason}"))
+
+
+def format_answer(answer) -> str:
+    """The answer for a person in a terminal: the text, then the quoted sources."""
+    lines = [answer.answer, ""]
+    if answer.citations:
+        lines.append("Sources:")
+        for c in answer.citations:
+            p = c.passage
+            lines.append(f"[{c.n}] {p.title} — {p.section or 'Introduction'}")
+            lines.append(f"    “{p.text}”")
+    return "\n".join(lines)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    pipeline = _open_pipeline(_settings(args))
+    answer = pipeline.ask(args.question)
+    if args.json:
+        record = answer.to_record()
+        if args.trace:
+            record["trace"] = answer.trace
+        print(json.dumps(record, ensure_ascii=False, indent=2))
+    else:
+        print(format_answer(answer))
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import yaml
+    from tqdm import tqdm
+
+    from askpain.corpus import load_corpus
+    from askpain.evaluate import below_thresholds, evaluate, summarize
+    from askpain.questionset import load_question_set
+    from askpain.report import FIGURES, format_figure, write_report
+
+    settings = _settings(args)
+    items = load_question_set(Path(args.file))
+    pipeline = _open_pipeline(settings)
+    corpus = {d.doc_id: d.text for d in load_corpus(settings.corpus_dir)}
+
+    def bar(label: str):
+        return lambda it: tqdm(it, desc=label, unit="q", file=sys.stderr, disable=args.quiet)
+
+    results = evaluate(items, lambda q: pipeline.ask(q).to_record(), bar("askpain"))
+    summary = summarize(results, corpus)
+    baseline = None
+    if args.baseline:
+        from askpain.baseline import LangChainBaseline
+
+        recipe = LangChainBaseline(settings, pipeline.embedder)
+        baseline = summarize(evaluate(items, recipe.ask, bar("baseline")), corpus)
+    thresholds_path = Path(args.thresholds)
+    thresholds = yaml.safe_load(thresholds_path.read_text()) if thresholds_path.exists() else {}
+    failures = below_thresholds(summary, thresholds or {})
+
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as out:
+            for r in results:
+                record = {k: v for k, v in r.items() if k not in ("expect", "category")}
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    width = max(len(label) for _, label, _ in FIGURES)
+    print(f"{summary['items']} items from {args.file}")
+    print(f"{'':{width}}  {'askpain':>10}" + (f"  {'baseline':>10}" if baseline else ""))
+    for key, label, kind in FIGURES:
+        row = f"{label:{width}}  {format_figure(summary.get(key), kind):>10}"
+        if baseline:
+            row += f"  {format_figure(baseline.get(key), kind):>10}"
+        print(row)
+    print("pass rate per check: " + ", ".join(f"{k} {v:.1%}" for k, v in summary["checks"].items()))
+    print("pass rate per category: " + ", ".join(f"{k} {v:.1%}" for k, v in summary["categories"].items()))
+    if args.report:
+        path = write_report(Path(args.report), args.file, summary, results, failures, baseline)
+        print(f"report: {path}")
+    for failure in failures:
+        print(f"BELOW THRESHOLD: {failure}")
+    return 1 if failures else 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from askpain.store import check_fresh, read_manifest
 
@@ -124,6 +209,25 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("-k", type=int, help="how many passages (default 5)")
     search.add_argument("--json", action="store_true", help="print a JSON list, best first")
     search.set_defaults(run=cmd_search)
+
+    ask = sub.add_parser("ask", parents=[common], help="answer a question from the clinic's documents")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print the answer record (answer.schema.json)")
+    ask.add_argument("--trace", action="store_true", help="with --json: add the guardrail/retrieval trace")
+    ask.set_defaults(run=cmd_ask)
+
+    evals = sub.add_parser("eval", parents=[common], help="run a question set and measure the answers")
+    evals.add_argument("file", help="question set, YAML or JSON Lines (spec/question-set.md)")
+    evals.add_argument("--out", help="write one answer record per line (JSON Lines)")
+    evals.add_argument("--report", help="write report.html into this folder")
+    evals.add_argument("--baseline", action="store_true", help="also run the textbook LangChain recipe")
+    evals.add_argument(
+        "--thresholds",
+        default=str(REPO_ROOT / "evals" / "thresholds.yaml"),
+        help="minimum rates; exit 1 when one is missed (default evals/thresholds.yaml)",
+    )
+    evals.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    evals.set_defaults(run=cmd_eval)
 
     status = sub.add_parser("status", parents=[common], help="describe the index and whether it is stale")
     status.add_argument("--json", action="store_true")

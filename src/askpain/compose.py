@@ -19,7 +19,7 @@ from askpain.types import Answer, Citation, Passage, RedFlag, ScoredSentence
 # Tuned on evals/retrieval.yaml (bench/answer_tuning.py); see README, "Answers".
 MIN_ANSWER_SCORE = 0.34  # below this the best sentence does not answer the question
 # A question with a topic word the documents never use needs a stronger best sentence.
-MIN_SCORE_WITH_UNKNOWN_TERM = 0.55
+MIN_SCORE_WITH_UNKNOWN_TERM = 0.5
 KEEP_WITHIN = 0.12  # further sentences must score within this of the best one
 MAX_SENTENCES = 4
 MIN_SENTENCES = 2
@@ -45,6 +45,7 @@ class Wording:
     long_input: str
     other_language: str
     retrieval_error: str
+    alert_only: str
     guardrail_failed: str
     card_heading: str
     alert_heading: dict[str, str]
@@ -156,7 +157,7 @@ def compose_answer(
     elif s.retrieval_failed:
         status, body = "no_answer", wording.retrieval_error
         notes.append("retrieval_error")
-    elif s.scope is not None and s.scope.status == "out_of_scope":
+    elif s.scope is not None and s.scope.status == "out_of_scope" and not s.guard.alerts:
         status, body = "out_of_scope", f"{wording.out_of_scope}\n\n{_bullets(wording.examples)}"
     else:
         chosen = select_sentences(s.candidates, similarity, s.unknown_terms)
@@ -171,6 +172,8 @@ def compose_answer(
             body = wording.clinician + ("\n\n" + "\n\n".join(lines) if lines else "")
         elif lines:
             body = wording.answer_lead + "\n\n" + "\n\n".join(lines)
+        elif s.guard.alerts:
+            status, body = "no_answer", wording.alert_only
         else:
             status = "no_answer"
             body = f"{wording.no_answer}\n\n{_bullets(s.suggestions)}"

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from askpain.redflag_rules import Rule, RuleTable, default_table
-from askpain.textnorm import Canonical, canonicalize, dedupe, edit_distance, strip_invisible
+from askpain.textnorm import Canonical, Corrector, canonicalize, strip_invisible
 from askpain.types import Passage, RedFlag
 
 log = logging.getLogger(__name__)
@@ -41,34 +41,10 @@ class GuardrailResult:
     trace: tuple[dict, ...] = field(default=(), compare=False)  # every match and its verdict
 
 
-class _Corrector:
-    """Read a misspelled red-flag word as the word ("bladdr" → "bladder"), never a real word."""
-
-    def __init__(self, table: RuleTable) -> None:
-        self._vocabulary = table.vocabulary
-        self._known = table.vocabulary | table.protected
-        self._by_initial: dict[str, list[str]] = {}
-        for word in sorted(table.vocabulary):
-            self._by_initial.setdefault(word[0], []).append(word)
-        self.correct = lru_cache(maxsize=20_000)(self._correct)
-
-    def _correct(self, word: str) -> str:
-        if len(word) < 5 or word in self._known or not word.isalpha():
-            return word
-        single = dedupe(word)
-        if single in self._vocabulary:
-            return single
-        limit = 1 if len(word) < 8 else 2
-        best = min(
-            ((edit_distance(word, v, limit), v) for v in self._by_initial.get(word[0], ())),
-            default=(limit + 1, word),
-        )
-        return best[1] if best[0] <= limit else word
-
-
 @lru_cache(maxsize=4)
-def _corrector(table: RuleTable) -> _Corrector:
-    return _Corrector(table)
+def _corrector(table: RuleTable) -> Corrector:
+    """Reads a misspelled red-flag word as the word ("bladdr" → "bladder"), never a real word."""
+    return Corrector(table.vocabulary, known=table.protected)
 
 
 def _clause_start(canon: Canonical, i: int, table: RuleTable) -> int:
@@ -106,7 +82,7 @@ def _verdict(rule: Rule, canon: Canonical, i: int, j: int, table: RuleTable) -> 
     if not rule.history_counts and (ctx.history_before.search(before) or ctx.history_after.search(after)):
         return "historical"
     other = list(ctx.other_person.finditer(before))
-    if other and not set(before[other[-1].end() :].split()) & ctx.first_person:
+    if other and not rule.others_count and not set(before[other[-1].end() :].split()) & ctx.first_person:
         return "other person"
     if before and ctx.asking_before.search(before):  # "what is", "signs of", "what if I" ...
         return "asked"

@@ -25,7 +25,7 @@ from askpain.retriever import HybridRetriever
 from askpain.scope import classify_scope
 from askpain.settings import Settings
 from askpain.store import LoadedIndex, open_index
-from askpain.textnorm import canonicalize, clean_message, is_probably_english
+from askpain.textnorm import Corrector, canonicalize, clean_message, is_probably_english
 from askpain.types import Answer, ScoredSentence
 
 log = logging.getLogger(__name__)
@@ -54,10 +54,13 @@ def default_query_terms() -> QueryTerms:
     return QueryTerms(synonyms, frozenset(data["generic"].split()))
 
 
-def expand_query(text: str, terms: QueryTerms) -> str:
-    """The message plus the documents' words for the patient's words ("gel shots" -> hyaluronic)."""
-    canonical = canonicalize(text).text
-    extra = [words for pattern, words in terms.synonyms if pattern.search(canonical)]
+def expand_query(text: str, terms: QueryTerms, spelling: Corrector | None = None) -> str:
+    """The message plus the documents' words for the patient's words: synonyms ("gel shots" ->
+    hyaluronic) and spelling ("exercizes" -> exercises). Only adds words, never removes any."""
+    canonical = canonicalize(text)
+    extra = [words for pattern, words in terms.synonyms if pattern.search(canonical.text)]
+    if spelling is not None:
+        extra += [fixed for w in canonical.tokens if (fixed := spelling.correct(w)) != w]
     return " ".join([text, *extra])
 
 
@@ -81,6 +84,8 @@ class Askpain:
         # and no everyday word is likely one the documents do not answer.
         self._known = set(tokens(" ".join(f"{p.title} {p.section or ''} {p.text}" for p in loaded.passages)))
         self._known |= set(tokens(" ".join(self.terms.generic)))
+        words = {w.lower() for p in loaded.passages for w in re.findall(r"[A-Za-z]+", p.text)}
+        self.spelling = Corrector(words)
         self._suggestion_vectors = embedder.encode(list(self.wording.suggestions))
 
     @classmethod
@@ -98,15 +103,16 @@ class Askpain:
         return float(va @ vb)
 
     def unknown_terms(self, text: str) -> list[str]:
-        """Topic words of a question that the documents never use and no synonym maps."""
-        canonical = canonicalize(text).text
+        """Topic words of a question that the documents never use, after spelling correction,
+        and that no synonym maps onto the documents' words."""
+        canonical = canonicalize(text, self.spelling.correct)
         mapped = {
             stem
             for pattern, _ in self.terms.synonyms
-            for match in pattern.finditer(canonical)
+            for match in pattern.finditer(canonical.text)
             for stem in self.retriever.tokens(match.group())
         }
-        return [t for t in self.retriever.tokens(text) if t not in self._known and t not in mapped]
+        return [t for t in self.retriever.tokens(canonical.text) if t not in self._known and t not in mapped]
 
     def _candidates(self, text: str, query_vector: np.ndarray):
         hits = self.retriever.search(text, k=CANDIDATE_PASSAGES, query_vector=query_vector)
@@ -147,7 +153,7 @@ class Askpain:
             situation = Situation(**{**situation.__dict__, "other_language": True})
         elif cleaned.text:
             try:
-                query = expand_query(cleaned.answer_text, self.terms)
+                query = expand_query(cleaned.answer_text, self.terms, self.spelling)
                 query_vector = self.embedder.encode([query])
                 hits, candidates = self._candidates(query, query_vector)
                 best = max((h.dense_score for h in hits), default=0.0)

@@ -26,6 +26,7 @@ class Rule:
     info_message: str
     backed_by: str | None
     history_counts: bool
+    others_count: bool
     pattern: re.Pattern  # all patterns of the rule as one alternation
     exclude: re.Pattern | None
 
@@ -80,6 +81,7 @@ def compile_table(data: dict, protected: frozenset[str]) -> RuleTable:
                 info_message=" ".join(entry["info_message"].split()),
                 backed_by=entry.get("backed_by"),
                 history_counts=bool(entry.get("history_counts", False)),
+                others_count=bool(entry.get("others_count", False)),
                 pattern=_words(entry["patterns"], macros),
                 exclude=_words(entry["exclude"], macros) if entry.get("exclude") else None,
             )

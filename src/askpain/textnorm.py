@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 # Answer from at most this much of a message; red flags are looked for in all of it.
 ANSWER_PREFIX_CHARS = 2000
@@ -105,6 +106,34 @@ def canonicalize(text: str, correct: Callable[[str], str] = lambda w: w) -> Cano
         source_spans.append(match.span())
         pos += len(word) + 1
     return Canonical(" ".join(tokens), tuple(tokens), tuple(canon_spans), tuple(source_spans))
+
+
+class Corrector:
+    """Spelling correction towards a vocabulary: a word of 5+ letters that is neither in the
+    vocabulary nor a known word, and is one edit (two for 8+ letters) from a vocabulary
+    word with the same first letter, is read as that word. Ties go to the alphabetically
+    first word, so the result is deterministic."""
+
+    def __init__(self, vocabulary: Iterable[str], known: Iterable[str] = ()) -> None:
+        self._vocabulary = frozenset(vocabulary)
+        self._known = self._vocabulary | frozenset(known)
+        self._by_initial: dict[str, list[str]] = {}
+        for word in sorted(self._vocabulary):
+            self._by_initial.setdefault(word[0], []).append(word)
+        self.correct = lru_cache(maxsize=20_000)(self._correct)
+
+    def _correct(self, word: str) -> str:
+        if len(word) < 5 or word in self._known or not word.isalpha():
+            return word
+        single = dedupe(word)
+        if single in self._vocabulary:
+            return single
+        limit = 1 if len(word) < 8 else 2
+        best = min(
+            ((edit_distance(word, v, limit), v) for v in self._by_initial.get(word[0], ())),
+            default=(limit + 1, word),
+        )
+        return best[1] if best[0] <= limit else word
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:
