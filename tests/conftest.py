@@ -78,3 +78,54 @@ def answer_schema() -> dict:
     shared = REPO_ROOT.parent / "shared" / "spec" / "answer.schema.json"
     path = shared if shared.exists() else REPO_ROOT / "spec" / "answer.schema.json"
     return json.loads(path.read_text())
+
+
+STAFF = ("staff-tester", "correct horse battery staple")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory, built_settings):
+    """`python app.py` for real, on a free port, over a private copy of the index."""
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    index = tmp_path_factory.mktemp("server") / "index"
+    shutil.copytree(built_settings.index_dir, index)
+    port = _free_port()
+    env = {
+        **os.environ,
+        "GRADIO_SERVER_PORT": str(port),
+        "ASKPAIN_INDEX_DIR": str(index),
+        "ASKPAIN_STAFF_USER": STAFF[0],
+        "ASKPAIN_STAFF_PASSWORD": STAFF[1],
+        "HF_HUB_OFFLINE": "1",
+    }
+    log = tmp_path_factory.mktemp("server-log") / "app.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, str(REPO_ROOT / "app.py")], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 180
+    while True:
+        try:
+            urllib.request.urlopen(url + "config", timeout=2)
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"app.py did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.5)
+    yield url
+    process.terminate()
+    process.wait(timeout=30)

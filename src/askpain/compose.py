@@ -192,6 +192,7 @@ def compose_answer(
         red_flag_citations=tuple(flag_citations),
         cards=s.guard.cards,
         sentences=tuple(sentences),
+        body=body,
         notes=tuple(notes),
         guardrail_failed=s.guard.failed,
     )

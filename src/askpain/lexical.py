@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 import bm25s
@@ -10,6 +11,8 @@ import Stemmer
 
 from askpain.embedding import embedding_text
 from askpain.types import Passage
+
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)*")
 # Function words only: "not", "no" and medical words stay searchable.

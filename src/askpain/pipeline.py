@@ -102,9 +102,10 @@ class Askpain:
         vb = self._sentences[self._row_of[(b.passage.chunk_id, b.start)]]
         return float(va @ vb)
 
-    def unknown_terms(self, text: str) -> list[str]:
+    def unknown_terms(self, text: str, ignore: tuple[str, ...] = ()) -> list[str]:
         """Topic words of a question that the documents never use, after spelling correction,
-        and that no synonym maps onto the documents' words."""
+        and that no synonym maps onto the documents' words. Words in `ignore` (the red-flag
+        words the guardrail already answered) do not count."""
         canonical = canonicalize(text, self.spelling.correct)
         mapped = {
             stem
@@ -112,7 +113,12 @@ class Askpain:
             for match in pattern.finditer(canonical.text)
             for stem in self.retriever.tokens(match.group())
         }
-        return [t for t in self.retriever.tokens(canonical.text) if t not in self._known and t not in mapped]
+        ignored = set(self.retriever.tokens(" ".join(ignore)))
+        return [
+            t
+            for t in self.retriever.tokens(canonical.text)
+            if t not in self._known and t not in mapped and t not in ignored
+        ]
 
     def _candidates(self, text: str, query_vector: np.ndarray):
         hits = self.retriever.search(text, k=CANDIDATE_PASSAGES, query_vector=query_vector)
@@ -164,7 +170,9 @@ class Askpain:
                         "scope": scope,
                         "candidates": tuple(candidates),
                         "suggestions": self._suggestions(query_vector),
-                        "unknown_terms": tuple(self.unknown_terms(cleaned.answer_text)),
+                        "unknown_terms": tuple(
+                            self.unknown_terms(cleaned.answer_text, tuple(t["words"] for t in guard.trace))
+                        ),
                     }
                 )
                 trace.update(

@@ -160,6 +160,7 @@ class Answer:
     red_flag_citations: tuple[tuple[str, int], ...] = ()  # (red-flag id, citation n)
     cards: tuple[RedFlag, ...] = ()  # conditions asked about
     sentences: tuple[tuple[str, int], ...] = ()  # (quoted sentence, citation n)
+    body: str = ""  # the middle of `answer` (between alerts and the help-now note), Markdown
     notes: tuple[str, ...] = ()  # why the reply looks as it does (empty, long, language, errors)
     guardrail_failed: bool = False
     latency_ms: float = 0.0
