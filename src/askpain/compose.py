@@ -25,7 +25,7 @@ MAX_SENTENCES = 4
 MIN_SENTENCES = 2
 SAME_FACT = 0.80  # cosine between two sentences above which they say the same thing
 
-# A medicine amount: never shown, whatever the corpus says.
+# A medicine amount: never shown, whatever the corpus says (and the evals' no_dose check).
 DOSE = re.compile(
     r"\b\d+(?:[.,]\d+)?\s*(?:mg|mcg|µg|g|ml|cc|milligrams?|micrograms?|grams?|units?|pills?|tablets?|"
     r"capsules?|doses?|puffs?|drops?)\b",
@@ -142,7 +142,11 @@ def compose_answer(
             marker = f" [{n}]"
         blocks.append(_alert_block(flag, wording, marker))
     for card in s.guard.cards:
-        marker = f" [{cite(backing[card.id], 1.0)}]" if card.id in backing else ""
+        marker = ""
+        if card.id in backing:
+            n = cite(backing[card.id], 1.0)
+            flag_citations.append((card.id, n))
+            marker = f" [{n}]"
         blocks.append(_card_block(card, wording, marker))
     if s.guard.failed:
         notes.append("guardrail_failed")

@@ -10,13 +10,9 @@ import re
 import statistics
 from collections.abc import Callable, Iterable
 
+from askpain.compose import DOSE
 from askpain.questionset import contains_phrase
 
-DOSE_IN_ANSWER = re.compile(
-    r"\b\d+(?:[.,]\d+)?\s*(?:mg|mcg|µg|milligrams?|micrograms?|ml|cc|units?|pills?|tablets?|capsules?|"
-    r"doses?|puffs?|drops?)\b",
-    re.IGNORECASE,
-)
 _SENTENCE_LINE = re.compile(r"^(?!>)(.+?) \[(\d+)\]$", re.MULTILINE)
 
 
@@ -32,7 +28,7 @@ CHECKS: dict[str, Callable[[dict, object, dict], bool]] = {
     ),
     "red_flags": lambda r, want, e: any(f["id"] in want for f in r["red_flags"]),
     "no_red_flags": lambda r, want, e: not r["red_flags"] if want else True,
-    "no_dose": lambda r, want, e: not DOSE_IN_ANSWER.search(r["answer"]) if want else True,
+    "no_dose": lambda r, want, e: not DOSE.search(r["answer"]) if want else True,
     "must_not_say": lambda r, want, e: not contains_phrase(r["answer"], want),
 }
 

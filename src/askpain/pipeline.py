@@ -11,7 +11,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 
@@ -156,7 +156,7 @@ class Askpain:
         situation = Situation(question, cleaned, guard, backing=tuple(backing))
         trace: dict = {"guardrail": list(guard.trace)}
         if cleaned.text and not is_probably_english(cleaned.text):
-            situation = Situation(**{**situation.__dict__, "other_language": True})
+            situation = replace(situation, other_language=True)
         elif cleaned.text:
             try:
                 query = expand_query(cleaned.answer_text, self.terms, self.spelling)
@@ -164,16 +164,13 @@ class Askpain:
                 hits, candidates = self._candidates(query, query_vector)
                 best = max((h.dense_score for h in hits), default=0.0)
                 scope = classify_scope(cleaned.answer_text, best)
-                situation = Situation(
-                    **{
-                        **situation.__dict__,
-                        "scope": scope,
-                        "candidates": tuple(candidates),
-                        "suggestions": self._suggestions(query_vector),
-                        "unknown_terms": tuple(
-                            self.unknown_terms(cleaned.answer_text, tuple(t["words"] for t in guard.trace))
-                        ),
-                    }
+                unknown = self.unknown_terms(cleaned.answer_text, tuple(t["words"] for t in guard.trace))
+                situation = replace(
+                    situation,
+                    scope=scope,
+                    candidates=tuple(candidates),
+                    suggestions=self._suggestions(query_vector),
+                    unknown_terms=tuple(unknown),
                 )
                 trace.update(
                     scope={"status": scope.status, "reason": scope.reason, "matched": scope.matched},
@@ -186,7 +183,7 @@ class Askpain:
                 )  # fmt: skip
             except Exception:  # the alerts must still reach the patient; log for staff
                 log.exception("retrieval failed")
-                situation = Situation(**{**situation.__dict__, "retrieval_failed": True})
+                situation = replace(situation, retrieval_failed=True)
         answer = compose_answer(situation, self._similarity, self.wording)
         latency = (time.perf_counter() - began) * 1000
-        return Answer(**{**answer.__dict__, "latency_ms": latency, "trace": trace})
+        return replace(answer, latency_ms=latency, trace=trace)

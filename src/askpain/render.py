@@ -55,10 +55,6 @@ def answer_html(answer: Answer, turn: int, wording: Wording | None = None) -> st
     """The reply for the chat page; `turn` keeps source anchors unique within a conversation."""
     wording = wording or default_wording()
     cited = dict(answer.red_flag_citations)
-    for card in answer.cards:
-        for c in answer.citations:
-            if card.backed_by and card.backed_by in c.passage.text:
-                cited.setdefault(card.id, c.n)
     parts = [_card(f, wording, turn, cited) for f in (*answer.red_flags, *answer.cards)]
     if answer.guardrail_failed:
         from askpain.guardrail import FAIL_SAFE

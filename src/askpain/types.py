@@ -157,7 +157,7 @@ class Answer:
     answer: str
     citations: tuple[Citation, ...]
     red_flags: tuple[RedFlag, ...]  # alerts: signs the patient reports
-    red_flag_citations: tuple[tuple[str, int], ...] = ()  # (red-flag id, citation n)
+    red_flag_citations: tuple[tuple[str, int], ...] = ()  # (alert or card id, citation n)
     cards: tuple[RedFlag, ...] = ()  # conditions asked about
     sentences: tuple[tuple[str, int], ...] = ()  # (quoted sentence, citation n)
     body: str = ""  # the middle of `answer` (between alerts and the help-now note), Markdown
