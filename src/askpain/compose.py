@@ -101,13 +101,10 @@ def select_sentences(
     return chosen
 
 
-def _alert_block(flag: RedFlag, wording: Wording, marker: str = "") -> str:
-    heading = wording.alert_heading[flag.urgency]
-    return f"> ⚠️ **{heading}: {flag.title}**  \n> {flag.message}{marker}"
-
-
-def _card_block(flag: RedFlag, wording: Wording, marker: str = "") -> str:
-    return f"> ℹ️ **{wording.card_heading}: {flag.title}**  \n> {flag.message}{marker}"
+def _flag_block(flag: RedFlag, wording: Wording, marker: str = "") -> str:
+    """An alert (a reported sign) or an info card (a condition asked about) as a quote block."""
+    icon, heading = ("ℹ️", wording.card_heading) if flag.asked else ("⚠️", wording.alert_heading[flag.urgency])
+    return f"> {icon} **{heading}: {flag.title}**  \n> {flag.message}{marker}"
 
 
 def _bullets(questions: tuple[str, ...]) -> str:
@@ -134,20 +131,13 @@ def compose_answer(
     blocks: list[str] = []
     backing = dict(s.backing)
     flag_citations: list[tuple[str, int]] = []
-    for flag in s.guard.alerts:
+    for flag in (*s.guard.alerts, *s.guard.cards):
         marker = ""
         if flag.id in backing:
             n = cite(backing[flag.id], 1.0)
             flag_citations.append((flag.id, n))
             marker = f" [{n}]"
-        blocks.append(_alert_block(flag, wording, marker))
-    for card in s.guard.cards:
-        marker = ""
-        if card.id in backing:
-            n = cite(backing[card.id], 1.0)
-            flag_citations.append((card.id, n))
-            marker = f" [{n}]"
-        blocks.append(_card_block(card, wording, marker))
+        blocks.append(_flag_block(flag, wording, marker))
     if s.guard.failed:
         notes.append("guardrail_failed")
 

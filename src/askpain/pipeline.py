@@ -69,14 +69,14 @@ class Askpain:
         self.index = loaded
         self.embedder = embedder
         self.retriever = HybridRetriever(loaded.passages, loaded.vectors, embedder)
-        self._passage_row = {p.chunk_id: i for i, p in enumerate(loaded.passages)}
-        starts = np.cumsum([0] + [len(p.sentences) for p in loaded.passages])
-        self._first_sentence_row = starts[:-1]
         self._sentences = loaded.sentence_vectors.reconstruct_n(0, loaded.sentence_vectors.ntotal)
+        # Row of each sentence in the sentence index, and its search terms, computed once.
         self._row_of: dict[tuple[str, int], int] = {}
-        for i, p in enumerate(loaded.passages):
-            for k, span in enumerate(p.sentences):
-                self._row_of[(p.chunk_id, span.start)] = int(starts[i] + k)
+        self._sentence_terms: list[frozenset[str]] = []
+        for p in loaded.passages:
+            for span, text in zip(p.sentences, p.sentence_texts(), strict=True):
+                self._row_of[(p.chunk_id, span.start)] = len(self._sentence_terms)
+                self._sentence_terms.append(frozenset(self.retriever.tokens(text)))
         self.wording = default_wording()
         self.terms = default_query_terms()
         tokens = self.retriever.tokens
@@ -126,10 +126,10 @@ class Askpain:
         out = []
         for hit in hits:
             p = hit.passage
-            first = self._first_sentence_row[self._passage_row[p.chunk_id]]
-            for k, (sentence, span) in enumerate(zip(p.sentence_texts(), p.sentences, strict=True)):
-                dense = float(self._sentences[first + k] @ query_vector[0])
-                overlap = len(terms & set(self.retriever.tokens(sentence))) / len(terms) if terms else 0.0
+            for sentence, span in zip(p.sentence_texts(), p.sentences, strict=True):
+                row = self._row_of[(p.chunk_id, span.start)]
+                dense = float(self._sentences[row] @ query_vector[0])
+                overlap = len(terms & self._sentence_terms[row]) / len(terms) if terms else 0.0
                 score = (
                     WEIGHTS["sentence"] * dense
                     + WEIGHTS["passage"] * hit.dense_score
