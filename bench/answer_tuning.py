@@ -10,9 +10,9 @@ from __future__ import annotations
 import itertools
 from unittest import mock
 
-from askpain import compose, pipeline
-from askpain.pipeline import Askpain
-from askpain.questionset import contains_phrase, load_question_set
+from askpain.answer import sentences
+from askpain.answer.pipeline import Askpain
+from askpain.evals.questionset import contains_phrase, load_question_set
 from askpain.settings import REPO_ROOT
 
 WEIGHT_GRID = [
@@ -32,8 +32,8 @@ def main() -> None:
     print(f"{'weights (sentence/passage/overlap)':36}{'min':>6}{'support':>9}{'@1':>7}{'no-ans':>8}")
     for weights, threshold in itertools.product(WEIGHT_GRID, THRESHOLDS):
         with (
-            mock.patch.dict(pipeline.WEIGHTS, weights),
-            mock.patch.object(compose, "MIN_ANSWER_SCORE", threshold),
+            mock.patch.dict(sentences.WEIGHTS, weights),
+            mock.patch.object(sentences, "MIN_ANSWER_SCORE", threshold),
         ):
             support = at1 = 0
             for item in answerable:

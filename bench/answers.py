@@ -8,8 +8,8 @@ from __future__ import annotations
 import statistics
 import time
 
-from askpain.pipeline import Askpain
-from askpain.questionset import load_question_set
+from askpain.answer.pipeline import Askpain
+from askpain.evals.questionset import load_question_set
 from askpain.settings import REPO_ROOT
 
 ROUNDS = 3

@@ -10,11 +10,11 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from askpain.embedding import Embedder
-from askpain.questionset import contains_phrase, load_question_set
-from askpain.retriever import HybridRetriever
+from askpain.evals.questionset import contains_phrase, load_question_set
+from askpain.retrieval.embedding import Embedder
+from askpain.retrieval.hybrid import HybridRetriever
+from askpain.retrieval.store import build_index, load_index
 from askpain.settings import REPO_ROOT, Settings
-from askpain.store import build_index, load_index
 
 SIZES = (250, 350, 500, 700, 1000, 1500)
 

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import yaml
 
-from askpain.guardrail import detect_red_flags
-from askpain.textnorm import strip_invisible
+from askpain.guard.engine import detect_red_flags
+from askpain.guard.message import strip_invisible
 
-TABLE = Path(__file__).resolve().parents[1] / "tests" / "data" / "red_flags.yaml"
+TABLE = Path(__file__).resolve().parents[1] / "tests" / "guard" / "red_flags.yaml"
 
 
 def candidate_spans(text: str) -> list[tuple[int, int]]:

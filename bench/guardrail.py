@@ -11,11 +11,11 @@ from pathlib import Path
 
 import yaml
 
-from askpain.guardrail import detect_red_flags
-from askpain.redflag_rules import default_table
+from askpain.guard.engine import detect_red_flags
+from askpain.guard.rules import default_table
 
 ROUNDS = 20
-TABLE = Path(__file__).resolve().parents[1] / "tests" / "data" / "red_flags.yaml"
+TABLE = Path(__file__).resolve().parents[1] / "tests" / "guard" / "red_flags.yaml"
 
 
 def main() -> None:

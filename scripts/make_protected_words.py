@@ -1,4 +1,4 @@
-"""Regenerate src/askpain/data/protected_words.txt: real English words that the guardrail's
+"""Regenerate src/askpain/guard/data/protected_words.txt: real English words that the guardrail's
 typo correction must leave alone because they sit one or two edits from a red-flag word
 ("fewer" is not "fever"). Run after changing the vocabulary in red_flags.yaml:
 
@@ -12,9 +12,9 @@ from pathlib import Path
 
 import yaml
 
-from askpain.textnorm import edit_distance
+from askpain.guard.message import edit_distance
 
-DATA = Path(__file__).resolve().parents[1] / "src" / "askpain" / "data"
+DATA = Path(__file__).resolve().parents[1] / "src" / "askpain" / "guard" / "data"
 
 
 def radius(word: str) -> int:

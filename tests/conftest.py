@@ -24,7 +24,7 @@ def _isolated_settings(monkeypatch):
 
 @pytest.fixture(scope="session")
 def embedder():
-    from askpain.embedding import Embedder
+    from askpain.retrieval.embedding import Embedder
 
     return Embedder(Settings().resolved_model_path())
 
@@ -32,7 +32,7 @@ def embedder():
 @pytest.fixture(scope="session")
 def built_settings(tmp_path_factory, embedder) -> Settings:
     """Settings whose index_dir holds a fresh index of the shipped corpus (read-only for tests)."""
-    from askpain.store import build_index
+    from askpain.retrieval.store import build_index
 
     settings = Settings(index_dir=tmp_path_factory.mktemp("index"))
     build_index(settings, embedder)
@@ -41,14 +41,14 @@ def built_settings(tmp_path_factory, embedder) -> Settings:
 
 @pytest.fixture(scope="session")
 def loaded(built_settings):
-    from askpain.store import load_index
+    from askpain.retrieval.store import load_index
 
     return load_index(built_settings)
 
 
 @pytest.fixture(scope="session")
 def retriever(loaded, embedder):
-    from askpain.retriever import HybridRetriever
+    from askpain.retrieval.hybrid import HybridRetriever
 
     return HybridRetriever(loaded.passages, loaded.vectors, embedder)
 
@@ -66,7 +66,7 @@ def own_index(tmp_path, built_settings) -> Settings:
 @pytest.fixture(scope="session")
 def askpain(loaded, embedder):
     """The answer pipeline over the session's real index."""
-    from askpain.pipeline import Askpain
+    from askpain.answer.pipeline import Askpain
 
     return Askpain(loaded, embedder)
 

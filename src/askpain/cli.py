@@ -23,15 +23,15 @@ def _say(message: str) -> None:
 
 
 def _embedder(settings: Settings):
-    from askpain.embedding import Embedder
+    from askpain.retrieval.embedding import Embedder
 
     return Embedder(settings.resolved_model_path())
 
 
 def open_retriever(settings: Settings, progress: bool = True):
     """The main command's way in: a usable index, rebuilt first when missing, stale or damaged."""
-    from askpain.retriever import HybridRetriever
-    from askpain.store import open_index
+    from askpain.retrieval.hybrid import HybridRetriever
+    from askpain.retrieval.store import open_index
 
     embedder = _embedder(settings)
     loaded = open_index(
@@ -44,7 +44,7 @@ def open_retriever(settings: Settings, progress: bool = True):
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from askpain.store import build_index, load_index
+    from askpain.retrieval.store import build_index, load_index
 
     settings = _settings(args)
     if args.if_needed:
@@ -84,7 +84,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def _open_pipeline(settings: Settings):
-    from askpain.pipeline import Askpain
+    from askpain.answer.pipeline import Askpain
 
     return Askpain.open(settings, on_rebuild=lambda reason: _say(f"Rebuilding the index: {reason}"))
 
@@ -120,10 +120,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     import yaml
     from tqdm import tqdm
 
-    from askpain.corpus import load_corpus
-    from askpain.evaluate import below_thresholds, evaluate, summarize
-    from askpain.questionset import load_question_set
-    from askpain.report import FIGURES, format_figure, write_report
+    from askpain.evals.evaluate import below_thresholds, evaluate, summarize
+    from askpain.evals.questionset import load_question_set
+    from askpain.evals.report import FIGURES, format_figure, write_report
+    from askpain.ingest.corpus import load_corpus
 
     settings = _settings(args)
     items = load_question_set(Path(args.file))
@@ -137,7 +137,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     summary = summarize(results, corpus)
     baseline = None
     if args.baseline:
-        from askpain.baseline import LangChainBaseline
+        from askpain.evals.baseline import LangChainBaseline
 
         recipe = LangChainBaseline(settings, pipeline.embedder)
         baseline = summarize(evaluate(items, recipe.ask, bar("baseline")), corpus)
@@ -169,7 +169,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from askpain.store import check_fresh, read_manifest
+    from askpain.retrieval.store import check_fresh, read_manifest
 
     settings = _settings(args)
     manifest = read_manifest(settings.index_dir)

@@ -1,0 +1,113 @@
+"""One pipeline for the CLI, the chat page and the evals: guard → retrieval → composition.
+It only orchestrates: each stage lives in its own module.
+
+Example:
+    askpain = Askpain.open(Settings.from_env())
+    answer = askpain.ask("How long does RFA relief last?")
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import replace
+
+import numpy as np
+
+from askpain.answer.compose import Situation, compose_answer, default_wording
+from askpain.answer.query import DocumentVocabulary, default_query_terms, expand_query
+from askpain.answer.sentences import SentenceScorer, select_sentences
+from askpain.guard.engine import backing_passage, detect_red_flags
+from askpain.guard.message import is_probably_english, read_message
+from askpain.guard.scope import classify_scope
+from askpain.retrieval.embedding import Embedder
+from askpain.retrieval.hybrid import HybridRetriever
+from askpain.retrieval.store import LoadedIndex, open_index
+from askpain.settings import Settings
+from askpain.types import Answer
+
+log = logging.getLogger(__name__)
+
+# Sentences are drawn from this many top passages.
+CANDIDATE_PASSAGES = 6
+
+
+class Askpain:
+    def __init__(self, loaded: LoadedIndex, embedder: Embedder) -> None:
+        self.index = loaded
+        self.embedder = embedder
+        self.retriever = HybridRetriever(loaded.passages, loaded.vectors, embedder)
+        sentence_vectors = loaded.sentence_vectors.reconstruct_n(0, loaded.sentence_vectors.ntotal)
+        self.scorer = SentenceScorer(loaded.passages, sentence_vectors, self.retriever.tokens)
+        self.wording = default_wording()
+        self.terms = default_query_terms()
+        # Words the documents use: a question whose topic word is none of these and no
+        # everyday word is likely one the documents do not answer.
+        self.vocabulary = DocumentVocabulary(loaded.passages, self.terms, self.retriever.tokens)
+        self._suggestion_vectors = embedder.encode(list(self.wording.suggestions))
+
+    @classmethod
+    def open(
+        cls, settings: Settings | None = None, on_rebuild: Callable[[str], None] = lambda reason: None
+    ) -> Askpain:
+        """Load the model and a verified index (rebuilt first when missing, stale or damaged)."""
+        settings = settings or Settings.from_env()
+        embedder = Embedder(settings.resolved_model_path())
+        return cls(open_index(settings, lambda: embedder, on_rebuild=on_rebuild), embedder)
+
+    def _suggestions(self, query_vector: np.ndarray, n: int = 3) -> tuple[str, ...]:
+        scores = self._suggestion_vectors @ query_vector[0]
+        order = sorted(range(len(scores)), key=lambda i: (-scores[i], i))[:n]
+        return tuple(self.wording.suggestions[i] for i in order)
+
+    def ask(self, question: str) -> Answer:
+        """Answer one message. Red flags are found first and are in every reply."""
+        began = time.perf_counter()
+        message = read_message(question)
+        guard = detect_red_flags(message)
+        backing = []
+        for flag in (*guard.alerts, *guard.cards):
+            passage = backing_passage(flag, self.index.passages)
+            if passage is not None:
+                backing.append((flag.id, passage))
+        situation = Situation(message, guard, backing=tuple(backing))
+        trace: dict = {"guardrail": list(guard.trace)}
+        if message.text and not is_probably_english(message.text):
+            situation = replace(situation, other_language=True)
+        elif message.text:
+            try:
+                situation, found = self._retrieve(situation)
+                trace.update(found)
+            except Exception:  # the alerts must still reach the patient; log for staff
+                log.exception("retrieval failed")
+                situation = replace(situation, retrieval_failed=True)
+        answer = compose_answer(situation, self.wording)
+        latency = (time.perf_counter() - began) * 1000
+        return replace(answer, latency_ms=latency, trace=trace)
+
+    def _retrieve(self, situation: Situation) -> tuple[Situation, dict]:
+        """Search, score sentences and decide scope; the situation gains what was found."""
+        message, guard = situation.message, situation.guard
+        canonical = message.answer_canonical
+        query = expand_query(message.answer_text, canonical, self.terms, self.vocabulary.spelling)
+        query_vector = self.embedder.encode([query])
+        hits = self.retriever.search(query, k=CANDIDATE_PASSAGES, query_vector=query_vector)
+        candidates = self.scorer.score(hits, set(self.retriever.tokens(query)), query_vector)
+        best = max((h.dense_score for h in hits), default=0.0)
+        scope = classify_scope(canonical, best)
+        unknown = self.vocabulary.unknown_terms(canonical, tuple(t["words"] for t in guard.trace))
+        chosen = select_sentences(candidates, self.scorer.similarity, tuple(unknown))
+        situation = replace(
+            situation, scope=scope, chosen=tuple(chosen), suggestions=self._suggestions(query_vector)
+        )
+        trace = {
+            "scope": {"status": scope.status, "reason": scope.reason, "matched": scope.matched},
+            "passages": [h.to_json() for h in hits],
+            "sentences": [
+                {"text": c.text, "chunk_id": c.passage.chunk_id, "score": round(c.score, 4),
+                 "dense": round(c.dense, 4), "overlap": round(c.overlap, 3)}
+                for c in sorted(candidates, key=lambda c: -c.score)[:10]
+            ],
+        }  # fmt: skip
+        return situation, trace

@@ -1,0 +1,1 @@
+"""Evals: question sets, checks and figures, the HTML report, and the LangChain baseline."""

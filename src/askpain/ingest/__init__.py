@@ -1,0 +1,1 @@
+"""Ingest: the clinic's documents in, passages out. Pure text processing, no model or index."""

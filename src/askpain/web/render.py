@@ -1,0 +1,79 @@
+"""An Answer as safe HTML for the chat page. Every piece of corpus or patient text is escaped
+here, on the server; the only markup is ours: alert cards, [n] links, expandable sources."""
+
+from __future__ import annotations
+
+import re
+from html import escape
+
+from askpain.answer.compose import Wording, default_wording
+from askpain.types import Answer, RedFlag
+
+_MARKER = re.compile(r" \[(\d+)\]$")
+
+
+def _inline(text: str) -> str:
+    """Escape, then the two emphases our fixed wording uses: **bold** and _italic_."""
+    html = escape(text, quote=False)
+    html = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", html)
+    return re.sub(r"(?<!\w)_(.+?)_(?!\w)", r"<em>\1</em>", html)
+
+
+def _card(flag: RedFlag, wording: Wording, turn: int, cited: dict[str, int]) -> str:
+    urgency = wording.alert_heading[flag.urgency] if not flag.asked else wording.card_heading
+    icon, role, kind = ("ℹ️", "note", "info") if flag.asked else ("⚠️", "alert", flag.urgency)
+    link = f' <a href="#src-{turn}-{cited[flag.id]}">[{cited[flag.id]}]</a>' if flag.id in cited else ""
+    return (
+        f'<div class="askpain-card askpain-{kind}" role="{role}">'
+        f'<p class="askpain-card-title"><span aria-hidden="true">{icon}</span> '
+        f"<strong>{escape(urgency)}: {escape(flag.title)}</strong></p>"
+        f"<p>{escape(flag.message)}{link}</p></div>"
+    )
+
+
+def _body(markdown: str, turn: int) -> str:
+    """Our body Markdown (paragraphs, "- " lists, "sentence [n]" lines) as HTML."""
+    parts = []
+    for block in markdown.split("\n\n"):
+        lines = block.split("\n")
+        if all(line.startswith("- ") for line in lines):
+            items = "".join(f"<li>{_inline(line[2:])}</li>" for line in lines)
+            parts.append(f"<ul>{items}</ul>")
+            continue
+        text = " ".join(lines)
+        marker = _MARKER.search(text)
+        if marker:
+            n = marker.group(1)
+            sentence = _inline(text[: marker.start()])
+            parts.append(f'<p class="askpain-quote">{sentence} <a href="#src-{turn}-{n}">[{n}]</a></p>')
+        else:
+            parts.append(f"<p>{_inline(text)}</p>")
+    return "".join(parts)
+
+
+def answer_html(answer: Answer, turn: int, wording: Wording | None = None) -> str:
+    """The reply for the chat page; `turn` keeps source anchors unique within a conversation."""
+    wording = wording or default_wording()
+    cited = dict(answer.red_flag_citations)
+    parts = [_card(f, wording, turn, cited) for f in (*answer.red_flags, *answer.cards)]
+    if answer.guardrail_failed:
+        from askpain.guard.engine import FAIL_SAFE
+
+        parts.insert(0, _card(FAIL_SAFE, wording, turn, {}))
+    parts.append(_body(answer.body, turn))
+    if answer.citations:
+        sources = "".join(
+            f'<details id="src-{turn}-{c.n}" class="askpain-source"><summary>[{c.n}] '
+            f"{escape(c.passage.title)} — {escape(c.passage.section or 'Introduction')}</summary>"
+            f"<blockquote>{escape(c.passage.text)}</blockquote></details>"
+            for c in answer.citations
+        )
+        parts.append(f'<div class="askpain-sources"><p><strong>Sources</strong></p>{sources}</div>')
+    parts.append(f'<p class="askpain-help">{_inline(wording.help_now)}</p>')
+    parts.append(f'<p class="askpain-disclaimer">{_inline(wording.disclaimer)}</p>')
+    return "".join(parts)
+
+
+def user_html(text: str) -> str:
+    """A patient's message shown back to them: plain text, every character escaped."""
+    return escape(text[:5000]).replace("\n", "<br>") + ("…" if len(text) > 5000 else "")

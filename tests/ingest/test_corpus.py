@@ -1,0 +1,106 @@
+from pathlib import Path
+
+import pytest
+
+from askpain.errors import CorpusError
+from askpain.ingest.corpus import corpus_fingerprint, load_corpus
+from askpain.settings import REPO_ROOT
+
+CORPUS = REPO_ROOT / "corpus"
+
+TITLES = {
+    "back-injections-dont-work": "What Happens If Back Injections Don’t Work?",
+    "cortisone-shot-next-step": "What Is the Next Step If a Cortisone Shot Doesn’t Work?",
+    "epidural-injection-doesnt-work": "What If an Epidural Injection Doesn’t Work?",
+    "steroid-injections-dont-work": "What to Do If Steroid Injections Don’t Work",
+    # No title line in the file: the title comes from corpus/metadata.json.
+    "steroid-treatment-fails": "When Steroid Treatment Fails",
+}
+
+
+def test_shipped_corpus_matches_shared_source():
+    shared = REPO_ROOT.parent / "shared" / "corpus"
+    if not shared.is_dir():
+        pytest.skip("../shared is not beside this checkout")
+    for path in shared.iterdir():
+        assert (CORPUS / path.name).read_bytes() == path.read_bytes(), path.name
+
+
+def test_titles_come_from_title_line_or_metadata():
+    assert {d.doc_id: d.title for d in load_corpus(CORPUS)} == TITLES
+
+
+@pytest.mark.parametrize(
+    ("doc_id", "headings"),
+    [
+        # Blank lines between paragraphs.
+        (
+            "epidural-injection-doesnt-work",
+            [
+                None,
+                "Defining the Lack of Response",
+                "Primary Causes for Failure",
+                "Non-Surgical Treatment Pathways",
+                "Radiofrequency Ablation (RFA)",
+                "Minimally Invasive Decompression",
+                "Considering Surgical Intervention",
+            ],
+        ),
+        # Single newlines between paragraphs and no title line.
+        (
+            "steroid-treatment-fails",
+            [
+                None,
+                "Understanding Why Steroid Treatment Fails",
+                "Essential Diagnostic Re-evaluation Following Failure",
+                "Non-Surgical Treatment Pathways",
+                "When Surgical Intervention Becomes Necessary",
+            ],
+        ),
+    ],
+)
+def test_sections_follow_headings_in_both_paragraph_styles(doc_id, headings):
+    document = next(d for d in load_corpus(CORPUS) if d.doc_id == doc_id)
+    assert [s.heading for s in document.sections] == headings
+    for section in document.sections:
+        body = document.text[section.start : section.end]
+        assert body == body.strip() and body
+        assert body.split("\n")[0].strip() != section.heading
+
+
+def test_markdown_handout_loads_with_heading_title(tmp_path):
+    (tmp_path / "clinic-handout.md").write_text(
+        "# After Your Injection\n\nRest for a day.\n\n## Driving\n\nDo not drive for 24 hours.\n"
+    )
+    (document,) = load_corpus(tmp_path)
+    assert document.title == "After Your Injection"
+    assert [s.heading for s in document.sections] == [None, "Driving"]
+    assert document.text[document.sections[1].start : document.sections[1].end] == (
+        "Do not drive for 24 hours."
+    )
+
+
+def test_document_without_title_or_metadata_is_refused_by_name(tmp_path):
+    (tmp_path / "untitled.txt").write_text("This handout starts with a sentence. It has no title.\n")
+    with pytest.raises(CorpusError, match=r"untitled\.txt has no title line.*metadata\.json"):
+        load_corpus(tmp_path)
+
+
+def test_non_utf8_document_is_refused_by_name(tmp_path):
+    (tmp_path / "latin1.txt").write_bytes("Title\n\nCaf\xe9 au lait.\n".encode("latin-1"))
+    with pytest.raises(CorpusError, match=r"latin1\.txt is not UTF-8"):
+        load_corpus(tmp_path)
+
+
+def test_missing_corpus_folder_names_the_setting(tmp_path):
+    with pytest.raises(CorpusError, match="ASKPAIN_CORPUS_DIR"):
+        load_corpus(tmp_path / "nope")
+
+
+def test_fingerprint_changes_with_any_edit(tmp_path):
+    for path in CORPUS.iterdir():
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    before = corpus_fingerprint(tmp_path)
+    target = Path(tmp_path / "cortisone-shot-next-step.txt")
+    target.write_text(target.read_text() + " ")
+    assert corpus_fingerprint(tmp_path) != before
