@@ -19,7 +19,7 @@ from pathlib import Path
 import yaml
 
 from askpain.guard.engine import detect_red_flags
-from askpain.guard.message import strip_invisible
+from askpain.guard.hygiene import strip_invisible
 
 TABLE = Path(__file__).resolve().parents[1] / "tests" / "guard" / "red_flags.yaml"
 

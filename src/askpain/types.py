@@ -112,6 +112,10 @@ class RedFlag:
     matched: str  # the words of the message that triggered it
     asked: bool = False
     backed_by: str | None = None  # a phrase of the corpus passage that backs the warning
+    layer: str = "phrase"  # what found it: "phrase", "concept" or "classifier"
+    score: float | None = None  # the classifier's probability, when it found it
+    someone_else: bool = False  # the sign is another person's, now: the alert speaks to the helper
+    turn: int | None = None  # raised from an earlier message of the conversation (its index)
 
 
 @dataclass(frozen=True)
@@ -181,6 +185,10 @@ class Answer:
                     "message": f.message,
                     "matched": f.matched,
                     "citation": cited.get(f.id),
+                    "layer": f.layer,
+                    **({"score": f.score} if f.score is not None else {}),
+                    **({"someone_else": True} if f.someone_else else {}),
+                    **({"from_turn": f.turn} if f.turn is not None else {}),
                 }
                 for f in self.red_flags
             ],

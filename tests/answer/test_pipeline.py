@@ -73,7 +73,7 @@ def all_sentences(askpain) -> list[str]:
         "I can't feel the toilet paper when I wipe",  # no answer in the corpus
         "best pizza? also i wet myself",  # out of scope
         "how many mg of oxycodone? I also can't control my bladder",  # needs clinician
-        "x " * 30_000 + "I can't control my bladder",  # huge
+        "x " * 24_000 + "I can't control my bladder",  # huge, under the cap
         "¿Quién eres? I can't control my bladder ahora",
     ],
     ids=["no answer", "out of scope", "clinician", "huge", "mixed language"],

@@ -25,6 +25,7 @@ class Wording:
     out_of_scope: str
     empty: str
     long_input: str
+    too_long: str
     other_language: str
     retrieval_error: str
     alert_only: str
@@ -124,7 +125,10 @@ def compose_answer(situation: Situation, wording: Wording | None = None) -> Answ
         else:
             status = "no_answer"
             body = f"{wording.no_answer}\n\n{_bullets(s.suggestions)}"
-    if s.message.truncated:
+    if s.message.capped:
+        notes.append("too_long")
+        body = f"_{wording.too_long}_\n\n{body}"
+    elif s.message.truncated:
         notes.append("long_input")
         body = f"_{wording.long_input}_\n\n{body}"
     blocks.append(body)

@@ -10,16 +10,23 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import lru_cache
 
 import numpy as np
 
 from askpain.answer.compose import Situation, compose_answer, default_wording
 from askpain.answer.query import DocumentVocabulary, default_query_terms, expand_query
 from askpain.answer.sentences import SentenceScorer, select_sentences
-from askpain.guard.engine import backing_passage, detect_red_flags
-from askpain.guard.message import is_probably_english, read_message
+from askpain.guard.engine import (
+    EARLIER_TURNS,
+    GuardrailResult,
+    backing_passage,
+    detect_in_conversation,
+    detect_red_flags,
+)
+from askpain.guard.message import MAX_MESSAGE_CHARS, is_probably_english, read_message
 from askpain.guard.scope import classify_scope
 from askpain.retrieval.embedding import Embedder
 from askpain.retrieval.hybrid import HybridRetriever
@@ -34,8 +41,11 @@ CANDIDATE_PASSAGES = 6
 
 
 class Askpain:
-    def __init__(self, loaded: LoadedIndex, embedder: Embedder) -> None:
+    def __init__(
+        self, loaded: LoadedIndex, embedder: Embedder, max_message_chars: int = MAX_MESSAGE_CHARS
+    ) -> None:
         self.index = loaded
+        self.max_message_chars = max_message_chars
         self.embedder = embedder
         self.retriever = HybridRetriever(loaded.passages, loaded.vectors, embedder)
         sentence_vectors = loaded.sentence_vectors.reconstruct_n(0, loaded.sentence_vectors.ntotal)
@@ -46,6 +56,13 @@ class Askpain:
         # everyday word is likely one the documents do not answer.
         self.vocabulary = DocumentVocabulary(loaded.passages, self.terms, self.retriever.tokens)
         self._suggestion_vectors = embedder.encode(list(self.wording.suggestions))
+        # Earlier messages of a conversation are checked again on every turn: remember the
+        # last few results (in memory only, never on disk).
+        self._detect = lru_cache(maxsize=256)(self._check)
+
+    def _check(self, text: str) -> GuardrailResult:
+        """The guardrail on one text: rules, then the classifier's second opinion."""
+        return detect_red_flags(read_message(text, self.max_message_chars), encode=self.embedder.encode)
 
     @classmethod
     def open(
@@ -54,18 +71,23 @@ class Askpain:
         """Load the model and a verified index (rebuilt first when missing, stale or damaged)."""
         settings = settings or Settings.from_env()
         embedder = Embedder(settings.resolved_model_path())
-        return cls(open_index(settings, lambda: embedder, on_rebuild=on_rebuild), embedder)
+        loaded = open_index(settings, lambda: embedder, on_rebuild=on_rebuild)
+        return cls(loaded, embedder, settings.max_message_chars)
 
     def _suggestions(self, query_vector: np.ndarray, n: int = 3) -> tuple[str, ...]:
         scores = self._suggestion_vectors @ query_vector[0]
         order = sorted(range(len(scores)), key=lambda i: (-scores[i], i))[:n]
         return tuple(self.wording.suggestions[i] for i in order)
 
-    def ask(self, question: str) -> Answer:
-        """Answer one message. Red flags are found first and are in every reply."""
+    def ask(self, question: str, history: Sequence[str] = ()) -> Answer:
+        """Answer one message; `history` holds the patient's earlier messages of the same
+        conversation, oldest first. Red flags are found first and are in every reply, those of
+        earlier messages included."""
         began = time.perf_counter()
-        message = read_message(question)
-        guard = detect_red_flags(message)
+        message = read_message(question, self.max_message_chars)
+        turns = [*history[-EARLIER_TURNS:], message.text]
+        current = detect_red_flags(message, encode=self.embedder.encode)
+        guard = detect_in_conversation(turns, self._detect, current=current)
         backing = []
         for flag in (*guard.alerts, *guard.cards):
             passage = backing_passage(flag, self.index.passages)
@@ -96,7 +118,8 @@ class Askpain:
         candidates = self.scorer.score(hits, set(self.retriever.tokens(query)), query_vector)
         best = max((h.dense_score for h in hits), default=0.0)
         scope = classify_scope(canonical, best)
-        unknown = self.vocabulary.unknown_terms(canonical, tuple(t["words"] for t in guard.trace))
+        flagged = tuple(t["words"] for t in guard.trace if "words" in t)  # answered by the guard
+        unknown = self.vocabulary.unknown_terms(canonical, flagged)
         chosen = select_sentences(candidates, self.scorer.similarity, tuple(unknown))
         situation = replace(
             situation, scope=scope, chosen=tuple(chosen), suggestions=self._suggestions(query_vector)

@@ -9,9 +9,22 @@ imagined → an info card; anything else, uncertainty included → an alert.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
+import numpy as np
+
+from askpain.guard.classifier import (
+    MAX_UNITS,
+    WHOLE_MESSAGE_MAX_CHARS,
+    Encode,
+    SignClassifier,
+    default_classifier,
+    sentence_spans,
+)
+from askpain.guard.hygiene import unleet
 from askpain.guard.message import Canonical, Corrector, Message, read_message
 from askpain.guard.rules import Rule, RuleTable, default_table
 from askpain.types import Passage, RedFlag
@@ -24,10 +37,10 @@ FAIL_SAFE = RedFlag(
     urgency="emergency",
     title="We could not check your message for warning signs",
     message=(
-        "If you have new bladder or bowel trouble, numbness between your legs, weakness that "
-        "is getting worse, a fever, or you feel very unwell, get help now: call 911 (or your "
-        "local emergency number) or go to the emergency department. For anything else that "
-        "worries you, call your clinic today."
+        "Get help now if you have new bladder or bowel trouble or numbness between your legs. "
+        "Do the same if you have weakness that is getting worse or a fever, or you feel very sick. "
+        "Call 911 (or your local emergency number) or go to the ER. If something else worries "
+        "you, call your clinic today."
     ),
     matched="",
 )
@@ -38,17 +51,53 @@ class GuardrailResult:
     alerts: tuple[RedFlag, ...] = ()  # reported signs, emergencies first
     cards: tuple[RedFlag, ...] = ()  # conditions asked about (no alert for the same id)
     failed: bool = False
+    degraded: bool = False  # the classifier could not run: rules only, plus the general warning
     trace: tuple[dict, ...] = field(default=(), compare=False)  # every match and its verdict
 
 
 @lru_cache(maxsize=4)
-def _corrector(table: RuleTable) -> Corrector:
-    """Reads a misspelled red-flag word as the word ("bladdr" → "bladder"), never a real word."""
-    return Corrector(table.vocabulary, known=table.protected)
+def _corrector(table: RuleTable) -> Callable[[str], str]:
+    """Reads a misspelled red-flag word as the word ("bladdr" → "bladder"), never a real word;
+    and digits standing for letters too ("bl4dd3r", "p1ss"), when that gives a red-flag word."""
+    corrector = Corrector(table.vocabulary, known=table.protected)
+
+    @lru_cache(maxsize=20_000)
+    def correct(word: str) -> str:
+        fixed = corrector.correct(word)
+        if fixed == word and _leetish(word):
+            return corrector.correct(unleet(word))
+        if fixed == word and word[0] in "ai" and len(word) > 5:  # "a f e v e r" -> "afever"
+            rest = corrector.correct(word[1:])
+            if rest in table.vocabulary:
+                return rest
+        return fixed
+
+    return correct
 
 
-def _clause_start(canon: Canonical, i: int, table: RuleTable) -> int:
-    """Index of the first token of the clause that token i sits in (at most `window` back)."""
+# A line break inside a word ("blad\nder"): the guard reads the message with it joined too.
+_BROKEN_WORD = re.compile(r"(?<=[^\W\d_])\r?\n(?=[^\W\d_])")
+
+
+def _leetish(word: str) -> bool:
+    """Letters with digits standing for letters ("bl4dd3r", "p33"), not "b12", "2nd" or "10am"."""
+    digits = [ch for ch in word if ch.isdigit()]
+    letters = sum(ch.isalpha() for ch in word)
+    return (
+        bool(digits)
+        and letters >= 1
+        and len(word) >= 3
+        and all(d in "013457" for d in digits)
+        and (letters >= 2 or word[0].isalpha())
+    )
+
+
+_SUBJECT = frozenset({"i", "i'm", "i've", "i'd", "i'll"})
+
+
+def _clause_start(canon: Canonical, i: int, table: RuleTable, at_subject: bool = False) -> int:
+    """Index of the first token of the clause that token i sits in (at most `window` back).
+    With at_subject, a new "I" also starts a clause (for negation: "no fever, then I can't pee")."""
     ctx = table.context
     start = max(0, i - ctx.window)
     for k in range(i - 1, start - 1, -1):
@@ -58,6 +107,8 @@ def _clause_start(canon: Canonical, i: int, table: RuleTable) -> int:
         following = canon.tokens[k + 1] if k + 1 < i else ""
         if token in ("and", "or", ",") and following in ctx.new_clause_after_and:
             return k + 1
+        if at_subject and token in _SUBJECT and k > start:
+            return k
     return start
 
 
@@ -71,72 +122,352 @@ def _clause_end(canon: Canonical, j: int, table: RuleTable) -> int:
     return stop
 
 
+# A sentence is read at most this many tokens either side of a match, so a message with no
+# full stops costs the same per match as any other (linear, not quadratic, in its length).
+SENTENCE_REACH = 40
+
+
+def _sentence(canon: Canonical, i: int, j: int) -> tuple[int, int]:
+    """Tokens [start, end) of the sentence around tokens [i, j), its end mark included."""
+    tokens = canon.tokens
+    start, floor = i, max(0, i - SENTENCE_REACH)
+    while start > floor and tokens[start - 1] not in ".!?":
+        start -= 1
+    end, ceiling = j, min(len(tokens), j + SENTENCE_REACH)
+    while end < ceiling and tokens[end - 1] not in ".!?":
+        end += 1
+    return start, max(end, min(j, len(tokens)))
+
+
 def _verdict(rule: Rule, canon: Canonical, i: int, j: int, table: RuleTable) -> str:
-    """'reported', 'asked', or why the match does not count."""
+    """'reported', 'someone else now', 'asked', or why the match does not count."""
     ctx = table.context
-    before = " ".join(canon.tokens[_clause_start(canon, i, table) : i])
-    after = " " + " ".join(canon.tokens[j : _clause_end(canon, j, table)])
-    unhedged = ctx.pseudo_negation.sub(" _ ", before)
+    tokens = canon.tokens
+    before = " ".join(tokens[_clause_start(canon, i, table) : i])
+    after = " " + " ".join(tokens[j : _clause_end(canon, j, table)])
+    unhedged = ctx.pseudo_negation.sub(" _ ", " ".join(tokens[_clause_start(canon, i, table, True) : i]))
     if ctx.negation_before.search(unhedged) or ctx.negation_after.search(after.rstrip() or " "):
         return "negated"
-    if not rule.history_counts and (ctx.history_before.search(before) or ctx.history_after.search(after)):
-        return "historical"
+    if ctx.answer_after.search(" " + " ".join(tokens[j : j + 12])):  # "Fever? No.", "Q: hives? A: no"
+        return "negated"
+    s0, s1 = _sentence(canon, i, j)
+    following = tokens[s1 : _sentence(canon, s1, s1 + 1)[1]] if s1 < len(tokens) else ()
+    if 0 < len(following) <= 7 and ctx.next_sentence_clears.search(" ".join(following)):
+        return "negated"  # "Chest pain on the form? I have none."
+    if not rule.history_counts:
+        if ctx.history_before.search(before) or ctx.history_after.search(after):
+            return "historical"
+        earlier = " ".join(tokens[s0:i])
+        past = list(ctx.history_in_sentence.finditer(earlier))
+        if past and not set(earlier[past[-1].end() :].split()) & (ctx.returned_after | {"now", "but"}):
+            return "historical"  # "Years ago I had a reaction to penicillin, my lips swelled up"
+        rest = tokens[j:s1]
+        resolved = ctx.resolved_after.search(" ".join(rest))
+        if resolved and not set(" ".join(rest)[resolved.end() :].split()) & ctx.returned_after:
+            return "resolved"
     other = list(ctx.other_person.finditer(before))
     if other and not rule.others_count and not set(before[other[-1].end() :].split()) & ctx.first_person:
-        return "other person"
+        person, between = other[-1].group(), before[other[-1].end() :]
+        sentence = " ".join(tokens[s0:s1])
+        if (
+            set(person.split()) & ctx.animals
+            or ctx.other_person_past.search(between)
+            or ctx.other_person_over.search(sentence)
+        ):
+            return "other person"
+        if rule.others_need and not rule.others_need.search(sentence):
+            return "other person"
+        return "someone else now"
+    asked = _asked(canon, i, s0, s1, before, table)
+    if asked and 0 < len(following) <= 14 and ctx.answer_affirms.search(" ".join(following)):
+        return "reported"  # "Can an epidural make your privates numb? Because mine are."
+    return "asked" if asked else "reported"
+
+
+def _asked(canon: Canonical, i: int, s0: int, s1: int, before: str, table: RuleTable) -> bool:
+    """Whether the sign is asked about rather than told of."""
+    ctx, tokens = table.context, canon.tokens
     if before and ctx.asking_before.search(before):  # "what is", "signs of", "what if I" ...
-        return "asked"
-    return "reported"
-
-
-def _scan(message: Message, table: RuleTable) -> GuardrailResult:
-    text = message.text
-    canon = message.canonical.corrected(_corrector(table).correct)
-    alerts: dict[str, RedFlag] = {}
-    cards: dict[str, RedFlag] = {}
-    trace = []
-    for rule in table.rules:
-        excluded = [m.span() for m in rule.exclude.finditer(canon.text)] if rule.exclude else []
-        for match in rule.pattern.finditer(canon.text):
-            a, b = match.span()
-            if any(x < b and a < y for x, y in excluded):
-                trace.append({"id": rule.id, "words": match.group(), "verdict": "figure of speech"})
-                continue
-            i, j = canon.token_range(a, b)
-            verdict = _verdict(rule, canon, i, j, table)
-            start, end = canon.source_spans[i][0], canon.source_spans[j - 1][1]
-            source = text[start:end]
-            trace.append({"id": rule.id, "words": source, "verdict": verdict, "start": start, "end": end})
-            if verdict == "reported" and rule.id not in alerts:
-                alerts[rule.id] = RedFlag(
-                    rule.id, rule.urgency, rule.title, rule.message, source, False, rule.backed_by
-                )
-            elif verdict == "asked" and rule.id not in cards:
-                cards[rule.id] = RedFlag(
-                    rule.id, rule.urgency, rule.title, rule.info_message, source, True, rule.backed_by
-                )
-    order = {rule.id: n for n, rule in enumerate(table.rules)}
-
-    def rank(flag: RedFlag) -> tuple[int, int]:
-        return (flag.urgency != "emergency", order[flag.id])
-
-    return GuardrailResult(
-        alerts=tuple(sorted(alerts.values(), key=rank)),
-        cards=tuple(sorted((c for c in cards.values() if c.id not in alerts), key=rank)),
-        trace=tuple(trace),
+        return True
+    if tokens[s1 - 1] != "?":
+        return False
+    opener = s0
+    while opener < i and tokens[opener] in ctx.greetings:
+        opener += 1
+    sentence = " ".join(tokens[opener:s1])
+    if ctx.report_questions.match(sentence):
+        return False  # "is it normal that the groin goes numb?" tells of it
+    if ctx.hypothetical_openers.match(sentence):
+        return True  # "How would I know if the site was infected?"
+    if tokens[opener] == "if" and not set(tokens[opener:s1]) & ctx.if_now:
+        return True  # "If I suddenly got numb legs, what should I do?"
+    # "is foot drop permanent?" asks; "is numbness in my groin a side effect?" tells of it.
+    return tokens[opener] in ctx.question_openers and not set(tokens[opener:s1]) & (
+        ctx.first_person | {"this", "these"}
     )
 
 
-def detect_red_flags(message: Message | str, table: RuleTable | None = None) -> GuardrailResult:
-    """Red flags in a whole message. If the check itself fails, the result says so (failed=True)
-    and carries the general warning, so the reply fails safe instead of staying silent."""
+def _matches(rule: Rule, text: str):
+    """(layer, match) for the rule's phrase patterns, then its concept combinations."""
+    yield from (("phrase", m) for m in rule.pattern.finditer(text))
+    if rule.concepts is not None:
+        yield from (("concept", m) for m in rule.concepts.finditer(text))
+
+
+class _Findings:
+    """Alerts, cards and the trace of one message, filled match by match."""
+
+    def __init__(self, table: RuleTable) -> None:
+        self.table = table
+        self.alerts: dict[str, RedFlag] = {}
+        self.cards: dict[str, RedFlag] = {}
+        self.trace: list[dict] = []
+
+    def add(self, rule: Rule, verdict: str, source: str, layer: str, score: float | None = None) -> None:
+        if verdict in ("reported", "someone else now") and rule.id not in self.alerts:
+            someone_else = verdict == "someone else now"
+            message = f"{self.table.helper_lead} {rule.message}" if someone_else else rule.message
+            self.alerts[rule.id] = RedFlag(
+                rule.id, rule.urgency, rule.title, message, source, False, rule.backed_by,
+                layer=layer, score=score, someone_else=someone_else,
+            )  # fmt: skip
+        elif verdict == "asked" and rule.id not in self.cards:
+            self.cards[rule.id] = RedFlag(
+                rule.id, rule.urgency, rule.title, rule.info_message, source, True, rule.backed_by,
+                layer=layer, score=score,
+            )  # fmt: skip
+
+    def result(self, degraded: bool = False) -> GuardrailResult:
+        order = {rule.id: n for n, rule in enumerate(self.table.rules)}
+
+        def rank(flag: RedFlag) -> tuple[int, int]:
+            return (flag.urgency != "emergency", order[flag.id])
+
+        alerts = sorted(self.alerts.values(), key=rank)
+        if degraded and not any(f.id == FAIL_SAFE.id for f in alerts):
+            alerts.append(FAIL_SAFE)  # part of the check could not run: say so, never stay silent
+        return GuardrailResult(
+            alerts=tuple(alerts),
+            cards=tuple(sorted((c for c in self.cards.values() if c.id not in self.alerts), key=rank)),
+            degraded=degraded,
+            trace=tuple(self.trace),
+        )
+
+
+def _scan_rules(message: Message, canon: Canonical, table: RuleTable, found: _Findings) -> None:
+    text = message.text
+    figures = [m.span() for m in table.context.figures_of_speech.finditer(canon.text)]
+    for rule in table.rules:
+        excluded = [m.span() for m in rule.exclude.finditer(canon.text)] if rule.exclude else []
+        excluded += figures
+        for layer, match in _matches(rule, canon.text):
+            a, b = match.span()
+            if any(x < b and a < y for x, y in excluded):
+                found.trace.append(
+                    {"id": rule.id, "layer": layer, "words": match.group(), "verdict": "figure of speech"}
+                )
+                continue
+            i, j = canon.token_range(a, b)
+            verdict = _verdict(rule, canon, i, j, table)
+            # A combination's words may stand apart ("fever years ago after a shot"): a time
+            # in the past between them puts the whole of it in the past.
+            if (
+                layer == "concept"
+                and verdict == "reported"
+                and not rule.history_counts
+                and table.context.history_in_sentence.search(" ".join(canon.tokens[i:j]))
+            ):
+                verdict = "historical"
+            start, end = canon.source_spans[i][0], canon.source_spans[j - 1][1]
+            found.trace.append(
+                {"id": rule.id, "layer": layer, "words": text[start:end], "verdict": verdict,
+                 "start": start, "end": end}
+            )  # fmt: skip
+            found.add(rule, verdict, text[start:end], layer)
+
+
+def _units(message: Message, found: _Findings) -> list[tuple[int, int]]:
+    """The sentences the classifier reads: those with a rule match first, then the others in
+    order, at most MAX_UNITS; returned in message order."""
+    spans = sentence_spans(message.text)
+    if len(spans) <= MAX_UNITS:
+        return spans
+    hit = {k for k, (a, b) in enumerate(spans) for t in found.trace if a <= t.get("start", -1) < b}
+    chosen = sorted(hit)[:MAX_UNITS]
+    chosen += [k for k in range(len(spans)) if k not in hit][: MAX_UNITS - len(chosen)]
+    return [spans[k] for k in sorted(chosen)]
+
+
+def _anchor(canon: Canonical, start: int, end: int, table: RuleTable) -> int | None:
+    """The token that stands for a sentence in the context engine: its first content word, so
+    the words before it ("no", "my mum", "years ago I had") are read as its context."""
+    tokens = [k for k, (a, b) in enumerate(canon.source_spans) if a >= start and b <= end]
+    for k in tokens:
+        if canon.tokens[k][0].isalnum() and canon.tokens[k] not in table.context.not_anchor:
+            return k
+    return None
+
+
+def _figure_of_speech(canon: Canonical, start: int, end: int, table: RuleTable) -> bool:
+    """Whether the source characters [start, end) hold a figure of speech ("nearly wet myself")."""
+    tokens = [
+        t for t, (a, b) in zip(canon.tokens, canon.source_spans, strict=True) if a >= start and b <= end
+    ]
+    return bool(table.context.figures_of_speech.search(" ".join(tokens)))
+
+
+def _negated_anywhere(canon: Canonical, start: int, end: int, table: RuleTable) -> bool:
+    """Whether a sentence holds a negation anywhere ("bruised but not red or hot"): the
+    classifier reads no negation, so there it abstains and the rules, which do, decide."""
+    tokens = [
+        t for t, (a, b) in zip(canon.tokens, canon.source_spans, strict=True) if a >= start and b <= end
+    ]
+    ctx = table.context
+    return bool(ctx.negation_before.search(ctx.pseudo_negation.sub(" _ ", " ".join(tokens))))
+
+
+def _scan_classifier(
+    message: Message,
+    canon: Canonical,
+    table: RuleTable,
+    found: _Findings,
+    encode: Encode,
+    clf: SignClassifier,
+) -> None:
+    units = _units(message, found)
+    if not units:
+        return
+    texts = [message.text[a:b] for a, b in units]
+    whole = len(units) >= 2 and len(message.text) <= WHOLE_MESSAGE_MAX_CHARS
+    scores = clf.scores(encode([*texts, message.text] if whole else texts))
+    rules = {rule.id: rule for rule in table.rules}
+    for k, flag_id in enumerate(clf.ids):
+        column = scores[: len(units), k]
+        hits = {u for u in range(len(units)) if column[u] >= clf.thresholds[k]}
+        if whole and scores[-1, k] >= clf.thresholds[k]:
+            hits.add(int(np.argmax(column)))  # the sentence that carries most of it
+        for u in sorted(hits):
+            a, b = units[u]
+            if any(t["id"] == flag_id and a <= t.get("start", -1) < b for t in found.trace):
+                continue  # the rules read this sentence for this sign already, context included
+            i = _anchor(canon, a, b, table)
+            if i is None or _figure_of_speech(canon, a, b, table) or _negated_anywhere(canon, a, b, table):
+                continue
+            verdict = _verdict(rules[flag_id], canon, i, i + 1, table)
+            score = round(float(max(column[u], scores[-1, k] if whole else 0.0)), 4)
+            found.trace.append(
+                {"id": flag_id, "layer": "classifier", "words": message.text[a:b], "verdict": verdict,
+                 "score": score, "start": a, "end": b}
+            )  # fmt: skip
+            found.add(rules[flag_id], verdict, message.text[a:b], "classifier", score)
+
+
+def _scan(
+    message: Message,
+    table: RuleTable,
+    encode: Encode | None,
+    classifier: SignClassifier | None,
+    layers: tuple[str, ...] = ("rules", "classifier"),
+) -> GuardrailResult:
+    canon = message.canonical.corrected(_corrector(table))
+    found = _Findings(table)
+    if "rules" in layers:
+        _scan_rules(message, canon, table, found)
+        if _BROKEN_WORD.search(message.text):  # "blad\nder": read it joined as well
+            joined = read_message(_BROKEN_WORD.sub("", message.text), max_chars=len(message.text) + 1)
+            _scan_rules(joined, joined.canonical.corrected(_corrector(table)), table, found)
+    if encode is None or "classifier" not in layers:
+        return found.result()
+    try:
+        _scan_classifier(message, canon, table, found, encode, classifier or default_classifier())
+    except Exception:  # the rules' findings stand; the reply also carries the general warning
+        log.exception("guardrail classifier failed; rules only, with the general warning")
+        return found.result(degraded=True)
+    return found.result()
+
+
+def detect_red_flags(
+    message: Message | str,
+    table: RuleTable | None = None,
+    encode: Encode | None = None,
+    classifier: SignClassifier | None = None,
+    layers: tuple[str, ...] = ("rules", "classifier"),
+) -> GuardrailResult:
+    """Red flags in a whole message: the rule table, then (given `encode`, the embedding
+    model's function) the classifier's second opinion. If the check itself fails, the result
+    says so (failed=True) and carries the general warning, so the reply fails safe instead of
+    staying silent."""
     try:
         if isinstance(message, str):
             message = read_message(message)
-        return _scan(message, table or default_table())
+        return _scan(message, table or default_table(), encode, classifier, layers)
     except Exception:  # fail safe: any bug here must still show a warning, never crash or hide
         log.exception("guardrail failed; showing the general warning")
         return GuardrailResult(alerts=(FAIL_SAFE,), failed=True)
+
+
+# A sign told over several messages ("I've got numbness" … "it's in my groin") is looked for in
+# the last JOINED_TURNS messages read together; flags of the last EARLIER_TURNS earlier
+# messages stay at the top of later replies.
+JOINED_TURNS = 3
+EARLIER_TURNS = 10
+
+
+def _joined(turns: Sequence[str]) -> str:
+    """Messages read as one: each one's end mark dropped, so a sign may span them."""
+    return " and ".join(t.strip().rstrip(".!?;") for t in turns if t.strip())
+
+
+def detect_in_conversation(
+    turns: Sequence[str],
+    detect: Callable[[str], GuardrailResult],
+    table: RuleTable | None = None,
+    current: GuardrailResult | None = None,
+) -> GuardrailResult:
+    """Red flags of the last message of a conversation (turns, oldest first), plus those told
+    across the last few messages, plus those raised earlier in it (marked with their turn).
+    `detect` checks one text, e.g. partial(detect_red_flags, encode=embedder.encode);
+    `current` is the last message's result when the caller has it already."""
+    table = table or default_table()
+    current = current or detect(turns[-1])
+    if current.failed or len(turns) < 2:
+        return current
+    alerts = {f.id: f for f in current.alerts}
+    trace = list(current.trace)
+    last = len(turns) - 1
+    for turn in range(max(0, last - EARLIER_TURNS), last):
+        window = turns[max(0, turn - JOINED_TURNS + 1) : turn + 1]
+        found = [*detect(turns[turn]).alerts, *(detect(_joined(window)).alerts if len(window) > 1 else ())]
+        # Read with the messages that followed it: "I had a numb bum after the epidural" then
+        # "it was gone after a couple of hours" is over; "I can't pee" then "ok" is not.
+        later = turns[turn : turn + JOINED_TURNS]
+        still = {f.id for f in detect(_joined(later)).alerts} if len(later) > 1 else None
+        for flag in found:
+            if still is not None and flag.id not in still:
+                trace.append(
+                    {"id": flag.id, "layer": "earlier message", "turn": turn, "verdict": "resolved later"}
+                )
+                continue
+            if flag.id not in alerts and flag is not FAIL_SAFE:
+                message = f"{table.earlier_lead} {flag.message}"
+                alerts[flag.id] = replace(flag, message=message, turn=turn)
+                trace.append({"id": flag.id, "layer": "earlier message", "turn": turn, "verdict": "reported"})
+    for flag in detect(_joined(turns[-JOINED_TURNS:])).alerts:  # told across the last messages
+        if flag.id not in alerts:
+            alerts[flag.id] = replace(flag, layer="conversation")
+            trace.append(  # fmt: skip
+                {"id": flag.id, "layer": "conversation", "words": flag.matched, "verdict": "told across"}
+            )
+    order = {rule.id: n for n, rule in enumerate(table.rules)}
+    ranked = sorted(
+        alerts.values(), key=lambda f: (f.turn is not None, f.urgency != "emergency", order.get(f.id, 99))
+    )
+    return replace(
+        current,
+        alerts=tuple(ranked),
+        cards=tuple(c for c in current.cards if c.id not in alerts),
+        trace=tuple(trace),
+    )
 
 
 def backing_passage(flag: RedFlag, passages: list[Passage]) -> Passage | None:

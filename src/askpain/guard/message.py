@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import bisect
 import re
-import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
+from askpain.guard.hygiene import clean, safe_text
+
 # Answer from at most this much of a message; red flags are looked for in all of it.
 ANSWER_PREFIX_CHARS = 2000
+# Read at most this much of a message at all (Settings.max_message_chars sets it per install).
+MAX_MESSAGE_CHARS = 50_000
 
-_KEEP_CONTROLS = {"\n", "\t"}
 _TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*|[.!?;,:]")
 _LONG_RUN = re.compile(r"(.)\1{2,}")
 _CONTRACTIONS = {
@@ -94,37 +96,31 @@ class Message:
     """One patient message, normalised once and passed down: guard, scope, retrieval, compose."""
 
     raw: str  # as received
-    text: str  # NFKC, control and invisible characters removed
+    text: str  # made plain at the door (guard.hygiene.clean): no markup, no invisible characters
     answer_text: str  # the part answered (a bounded prefix)
     truncated: bool
     canonical: Canonical  # of `text`, words as typed (no spelling correction)
+    capped: bool = False  # longer than the cap: only its first part was read at all
 
     @cached_property
     def answer_canonical(self) -> Canonical:
         return self.canonical.prefix(len(self.answer_text)) if self.truncated else self.canonical
 
 
-def read_message(raw: str | bytes) -> Message:
-    """Normalize a patient's message: NFKC, no control or zero-width characters, trimmed."""
-    if isinstance(raw, bytes):
-        raw = raw.decode("utf-8", errors="replace")
-    text = strip_invisible(raw).replace("\ufffd", " ").strip()
+def read_message(raw: str | bytes, max_chars: int = MAX_MESSAGE_CHARS) -> Message:
+    """Normalize a patient's message (guard.hygiene.clean), cut to `max_chars` first so that
+    no message costs more than a bounded time; the red-flag check reads all that is kept."""
+    raw = safe_text(raw)
+    capped = len(raw) > max_chars
+    text = clean(raw[:max_chars] if capped else raw)
     truncated = len(text) > ANSWER_PREFIX_CHARS
     answer_text = text[:ANSWER_PREFIX_CHARS].rsplit(" ", 1)[0] if truncated else text
-    return Message(raw, text, answer_text, truncated, canonicalize(text))
+    return Message(raw, text, answer_text, truncated, canonicalize(text), capped)
 
 
 def dedupe(word: str) -> str:
     """Every run of a repeated letter made single: "canttt" -> "cant"."""
     return "".join(c for i, c in enumerate(word) if i == 0 or c != word[i - 1])
-
-
-def strip_invisible(text: str) -> str:
-    """NFKC, and no control or zero-width characters (they could split "blad\u200bder")."""
-    text = unicodedata.normalize("NFKC", text)
-    return "".join(
-        ch for ch in text if ch in _KEEP_CONTROLS or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co")
-    )
 
 
 def canonicalize(text: str, correct: Callable[[str], str] = lambda w: w) -> Canonical:

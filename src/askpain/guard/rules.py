@@ -1,7 +1,9 @@
-"""The red-flag rule table (data/red_flags.yaml), compiled once. The engine is guardrail.py."""
+"""The red-flag rule table, compiled once: phrase patterns (data/red_flags.yaml) and
+combinations of concept lexicons (data/concepts.yaml). The engine that applies it is engine.py."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -27,8 +29,10 @@ class Rule:
     backed_by: str | None
     history_counts: bool
     others_count: bool
-    pattern: re.Pattern  # all patterns of the rule as one alternation
+    others_need: re.Pattern | None  # someone else's sign counts only with these words too
+    pattern: re.Pattern  # all phrase patterns of the rule as one alternation
     exclude: re.Pattern | None
+    concepts: re.Pattern | None = None  # its concept combinations as one alternation
 
 
 @dataclass(frozen=True)
@@ -44,14 +48,32 @@ class Context:
     history_after: re.Pattern
     other_person: re.Pattern
     asking_before: re.Pattern
+    other_person_past: re.Pattern
+    other_person_over: re.Pattern
+    animals: frozenset[str]
+    answer_after: re.Pattern
+    resolved_after: re.Pattern
+    returned_after: frozenset[str]
+    question_openers: frozenset[str]
+    not_anchor: frozenset[str]
+    history_in_sentence: re.Pattern
+    next_sentence_clears: re.Pattern
+    hypothetical_openers: re.Pattern
+    report_questions: re.Pattern
+    answer_affirms: re.Pattern
+    if_now: frozenset[str]
+    greetings: frozenset[str]
+    figures_of_speech: re.Pattern
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: it keys the corrector cache on every check
 class RuleTable:
     rules: tuple[Rule, ...]
     context: Context
     vocabulary: frozenset[str]
     protected: frozenset[str]  # real words near a vocabulary word: never "corrected"
+    helper_lead: str = ""  # before an alert about someone else's sign, to the person helping
+    earlier_lead: str = ""  # before an alert raised by an earlier message of the conversation
 
 
 def _expand(pattern: str, macros: dict[str, str]) -> str:
@@ -66,8 +88,45 @@ def _words(patterns: list[str], macros: dict[str, str], anchored: bool = False) 
     return re.compile(body if anchored else rf"(?<![\w'])(?:{body})(?![\w'])")
 
 
-def compile_table(data: dict, protected: frozenset[str]) -> RuleTable:
+# Words that may stand between two concepts of one combination: not a negation, not "but",
+# not the end of a sentence ("my groin isn't numb" and "groin. numb" are no combination).
+_GAP = (
+    r"(?: (?!(?:not|no|never|isn't|aren't|wasn't|weren't|doesn't|don't|didn't|won't|haven't|hasn't"
+    r"|but|however|although|except)(?![a-z']))(?:[a-z0-9']+|,)){{0,{n}}} "
+)
+
+
+def _combination(names: list[str], lexicons: dict[str, str], window: int) -> str:
+    """Every order of the concepts, at most `window` words apart: "{a} ... {b}" or "{b} ... {a}"."""
+    for name in names:
+        if name not in lexicons:
+            raise ValueError(f"concepts.yaml: combination uses unknown concept {name!r}")
+    if len(names) == 1:
+        return lexicons[names[0]]
+    gap = _GAP.format(n=window)
+    return "|".join(gap.join(f"(?:{lexicons[n]})" for n in order) for order in itertools.permutations(names))
+
+
+def compile_concepts(data: dict, macros: dict[str, str]) -> dict[str, re.Pattern]:
+    """One regex per red-flag id from its concept combinations. A lexicon is a list of words
+    or phrases (regex, canonical form); it may use the rule table's macros and other lexicons."""
+    lexicons: dict[str, str] = {}
+    merged = dict(macros)
+    for name, words in data["lexicons"].items():
+        merged[name] = lexicons[name] = "|".join(f"(?:{_expand(w, merged)})" for w in words)
+    window = int(data.get("window", 6))
+    out = {}
+    for flag_id, combos in data["combinations"].items():
+        if flag_id not in RED_FLAG_IDS:
+            raise ValueError(f"concepts.yaml: {flag_id!r} is not a red-flag id of the answer schema")
+        body = "|".join(f"(?:{_combination(c, lexicons, window)})" for c in combos)
+        out[flag_id] = re.compile(rf"(?<![\w'])(?:{body})(?![\w'])")
+    return out
+
+
+def compile_table(data: dict, protected: frozenset[str], concepts: dict | None = None) -> RuleTable:
     macros = data["macros"]
+    combined = compile_concepts(concepts, macros) if concepts else {}
     rules = []
     for entry in data["rules"]:
         if entry["id"] not in RED_FLAG_IDS or entry["urgency"] not in URGENCIES:
@@ -82,8 +141,12 @@ def compile_table(data: dict, protected: frozenset[str]) -> RuleTable:
                 backed_by=entry.get("backed_by"),
                 history_counts=bool(entry.get("history_counts", False)),
                 others_count=bool(entry.get("others_count", False)),
+                others_need=re.compile(rf"(?<![\w'])(?:{entry['others_need']})(?![\w'])")
+                if entry.get("others_need")
+                else None,
                 pattern=_words(entry["patterns"], macros),
                 exclude=_words(entry["exclude"], macros) if entry.get("exclude") else None,
+                concepts=combined.get(entry["id"]),
             )
         )
     missing = set(RED_FLAG_IDS) - {r.id for r in rules}
@@ -101,21 +164,41 @@ def compile_table(data: dict, protected: frozenset[str]) -> RuleTable:
         history_before=_words(c["history_before"], macros),
         history_after=_words(c["history_after"], macros, anchored=True),
         other_person=_words(c["other_person"], macros),
+        other_person_past=_words(c["other_person_past"], macros),
+        other_person_over=_words(c["other_person_over"], macros),
+        animals=frozenset(c["animals"].split()),
+        answer_after=_words(c["answer_after"], macros, anchored=True),
+        resolved_after=_words(c["resolved_after"], macros),
+        returned_after=frozenset(c["returned_after"].split()),
+        question_openers=frozenset(c["question_openers"].split()),
+        not_anchor=frozenset(c["not_anchor"].split()),
+        history_in_sentence=_words(c["history_in_sentence"], macros),
+        next_sentence_clears=_words(c["next_sentence_clears"], macros, anchored=True),
+        hypothetical_openers=_words(c["hypothetical_openers"], macros),
+        report_questions=_words(c["report_questions"], macros),
+        answer_affirms=_words(c["answer_affirms"], macros),
+        if_now=frozenset(c["if_now"].split()),
+        greetings=frozenset(c["greetings"].split()),
+        figures_of_speech=_words(c["figures_of_speech"], macros),
         # Anchored at the end: the lead-in must come right before the matched words.
         asking_before=re.compile(
             rf"(?:^|(?<= ))(?:{'|'.join(c['asking_before'])})(?: (?:{c['asking_modifiers']}))?$"
         ),
     )
-    return RuleTable(tuple(rules), context, frozenset(data["vocabulary"].split()), protected)
+    helper_lead = " ".join(data.get("helper_lead", "").split())
+    earlier_lead = " ".join(data.get("earlier_lead", "").split())
+    vocabulary = frozenset(data["vocabulary"].split())
+    return RuleTable(tuple(rules), context, vocabulary, protected, helper_lead, earlier_lead)
 
 
 @cache
 def default_table() -> RuleTable:
     data_dir = resources.files("askpain.guard") / "data"
     data = yaml.safe_load((data_dir / "red_flags.yaml").read_text(encoding="utf-8"))
+    concepts = yaml.safe_load((data_dir / "concepts.yaml").read_text(encoding="utf-8"))
     protected = frozenset(
         line.strip()
         for line in (data_dir / "protected_words.txt").read_text(encoding="utf-8").splitlines()
         if line.strip() and not line.startswith("#")
     )
-    return compile_table(data, protected)
+    return compile_table(data, protected, concepts)
