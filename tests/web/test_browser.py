@@ -40,16 +40,28 @@ def browser():
         browser.close()
 
 
+def watch(page) -> None:
+    """Record dialogs, every request, and console messages about the CSP (a blocked script,
+    style, image or connection is reported there)."""
+    page.dialogs, page.requests, page.csp_errors = [], [], []
+    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+    page.on("request", lambda r: page.requests.append(r.url))
+    page.on(
+        "console",
+        lambda m: page.csp_errors.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+
+
 @pytest.fixture
 def page(browser, server):
     context = browser.new_context(viewport={"width": 1100, "height": 1000})
     page = context.new_page()
-    page.dialogs = []
-    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+    watch(page)
     page.goto(server)
     page.locator("#askpain-question textarea").wait_for()
     yield page
     context.close()
+    assert page.csp_errors == []  # every test runs the page under the CSP without a violation
 
 
 def ask(page, text: str) -> None:
@@ -63,7 +75,7 @@ def ask(page, text: str) -> None:
 def test_opening_text_and_examples(page):
     page.get_by_text("not medical advice", exact=False).first.wait_for()
     page.get_by_text("In an emergency, call 911", exact=False).first.wait_for()
-    example = page.get_by_role("button", name="Why didn't my epidural steroid injection work?")
+    example = page.get_by_role("button", name="Why didn't my epidural shot help my pain?")
     example.click()  # an example is one click away from an answer
     page.locator("#askpain-chat .bot-row").first.wait_for(timeout=60_000)
     assert "Here is what your clinic's documents say" in page.locator("#askpain-chat").inner_text()
@@ -77,7 +89,9 @@ def test_red_flag_alert_is_shown_above_the_answer(page):
     assert "EMERGENCY" in alert.inner_text() and "911" in alert.inner_text()
     quote = reply.locator(".askpain-quote").first
     assert alert.bounding_box()["y"] < quote.bounding_box()["y"]
-    assert alert.is_visible()  # scrolled into view, not below the fold of the chat
+    assert alert.is_visible()
+    box = alert.bounding_box()  # scrolled into view, not below the fold of the chat
+    assert box["y"] >= 0 and box["y"] + box["height"] <= page.viewport_size["height"]
     page.screenshot(path=str(ARTIFACTS / "red-flag.png"))
 
 
@@ -111,8 +125,51 @@ def test_html_and_script_payloads_do_not_execute(page, payload):
 
 def test_new_conversation_clears_the_chat(page):
     ask(page, "What is PRP?")
-    page.locator("#askpain-new").click()
-    page.wait_for_function("document.querySelectorAll('#askpain-chat .bot-row').length === 0")
+    with page.expect_navigation():  # a link that reloads the page: no server event
+        page.locator("#askpain-new").click()
+    from playwright.sync_api import expect
+
+    page.locator("#askpain-question textarea").wait_for()
+    expect(page.locator("#askpain-chat .bot-row")).to_have_count(0)
+
+
+def test_send_button_asks(page):
+    page.locator("#askpain-question textarea").fill("What is a facet joint injection?")
+    page.locator("#askpain-send").click()
+    page.locator("#askpain-chat .bot-row").first.wait_for(timeout=60_000)
+    assert "Here is what your clinic's documents say" in page.locator("#askpain-chat").inner_text()
+    assert page.locator("#askpain-question textarea").input_value() == ""
+
+
+def test_page_runs_under_the_csp(page, server):
+    response = page.goto(server)
+    csp = response.headers["content-security-policy"]
+    assert "'unsafe-eval'" not in csp and "script-src 'self' 'sha256-" in csp
+    assert response.headers["x-frame-options"] == "DENY"
+    page.locator("#askpain-question textarea").wait_for()
+    page.get_by_role("button", name="What is a diagnostic nerve block?").click()
+    page.locator("#askpain-chat .bot-row").first.wait_for(timeout=60_000)
+    # The scroll to the new reply is a script file, allowed by 'self'.
+    assert any(url.endswith("/askpain-static/show-latest.js") for url in page.requests)
+    assert page.csp_errors == []
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "![x](http://127.0.0.1:9/x.png) what is RFA?",
+        "![y](/askpain-image-probe.png) what is RFA?",  # same origin: the CSP would allow it
+        '<img src="/askpain-image-probe.png"> what is RFA?',
+    ],
+)
+def test_images_in_messages_are_not_fetched(page, message):
+    ask(page, message)
+    page.wait_for_timeout(1500)
+    fetched = [u for u in page.requests if "127.0.0.1:9" in u or "askpain-image-probe" in u]
+    assert fetched == []
+    chat = page.locator("#askpain-chat")
+    assert chat.locator("img, image, picture").count() == 0
+    assert message.split(" what")[0] in chat.inner_text()  # shown as the text the patient typed
 
 
 def test_keyboard_only(page):
@@ -139,6 +196,7 @@ def test_phone_sized_screen(browser, server):
 def test_staff_area_refuses_without_credentials(browser, server):
     context = browser.new_context()
     page = context.new_page()
+    watch(page)
     page.goto(server + "staff/")
     page.get_by_label("Password").wait_for()
     assert "Ask and trace" not in page.content()
@@ -159,3 +217,4 @@ def test_staff_area_refuses_without_credentials(browser, server):
     assert "cauda_equina" in page.content()  # the guardrail decision
     page.screenshot(path=str(ARTIFACTS / "staff-trace.png"), full_page=True)
     context.close()
+    assert page.csp_errors == []

@@ -55,10 +55,16 @@ def test_empty_input_gets_a_prompt(client, message):
     assert "Please type a question." in reply(client, message)
 
 
-def test_huge_input_is_answered_and_still_checked_in_full(client):
-    html = reply(client, "My back hurts and I have many questions. " * 1500 + "Also I wet myself.")
+def test_long_input_is_answered_and_still_checked_in_full(client):
+    html = reply(client, "My back hurts and I have many questions. " * 1100 + "Also I wet myself.")
     assert html.startswith('<div class="askpain-card askpain-emergency" role="alert">')
     assert "Your message was long" in html
+
+
+def test_input_over_the_cap_is_cut_with_a_clear_note_and_checked_up_to_it(client):
+    html = reply(client, "I wet myself. " + "My back hurts and I have many questions. " * 1500)
+    assert html.startswith('<div class="askpain-card askpain-emergency" role="alert">')
+    assert "Your message was too long" in html
 
 
 def test_patient_html_is_escaped_server_side(client):

@@ -72,3 +72,23 @@ def test_status_and_rebuild(tmp_path, built_settings, askpain):
     assert any(
         c.passage.doc_id == "handout" for c in service.ask("Should I rest after the injection?").citations
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        (
+            "set.yaml",
+            "- id: a\n  question: what is an SNRB?\n  expect: {support: [Selective Nerve Root Block]}\n",
+        ),
+        ("set.yaml", "- id: a\n"),  # invalid
+        ("set.txt", "- id: a\n  question: q\n"),  # wrong type
+    ],
+)
+def test_uploaded_question_set_is_removed_after_the_run(service, tmp_path, name, content):
+    path = tmp_path / name
+    path.write_text(content)
+    run_question_set(service, str(path), NoProgress())
+    assert not path.exists()  # whatever the outcome
+    summary, report, files = run_question_set(service, str(path), NoProgress())
+    assert "Upload the question set again" in summary and files is None

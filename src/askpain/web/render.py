@@ -4,12 +4,18 @@ here, on the server; the only markup is ours: alert cards, [n] links, expandable
 from __future__ import annotations
 
 import re
-from html import escape
+from html import escape, unescape
 
 from askpain.answer.compose import Wording, default_wording
 from askpain.types import Answer, RedFlag
 
 _MARKER = re.compile(r" \[(\d+)\]$")
+# Tags that make a browser fetch or run something: never part of a chat message.
+_MEDIA = re.compile(
+    r"<(?=\s*/?\s*(?:img|image|picture|source|srcset|video|audio|track|svg|iframe|frame|object|embed"
+    r"|link|style|script|input|form|meta|base)\b)",
+    re.IGNORECASE,
+)
 
 
 def _inline(text: str) -> str:
@@ -74,6 +80,20 @@ def answer_html(answer: Answer, turn: int, wording: Wording | None = None) -> st
     return "".join(parts)
 
 
+def user_text(content: object) -> str:
+    """A patient's earlier message back from the chat history (the inverse of user_html)."""
+    if not isinstance(content, str):
+        return ""
+    return unescape(content.replace("<br>", "\n").replace("&nbsp;", "")).removesuffix("…")
+
+
 def user_html(text: str) -> str:
     """A patient's message shown back to them: plain text, every character escaped."""
     return escape(text[:5000]).replace("\n", "<br>") + ("…" if len(text) > 5000 else "")
+
+
+def strip_media(html: str) -> str:
+    """Chat HTML with every image, media, frame, style or script tag turned into inert text.
+    Our replies have none; this keeps an earlier reply that a client sent back from loading
+    anything (the CSP blocks other hosts as well)."""
+    return _MEDIA.sub("&lt;", html)
