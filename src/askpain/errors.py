@@ -31,3 +31,7 @@ class IndexStaleError(IndexUnusableError):
 
 class ModelLoadError(AskpainError):
     """The embedding model cannot be loaded from its local path."""
+
+
+class IndexBusyError(AskpainError):
+    """Another askpain build of the same index did not finish in time."""

@@ -29,6 +29,14 @@ class Settings:
     # Chosen by measurement (bench/chunk_size.py): see README, "Passage size".
     chunk_chars: int = 700
     top_k: int = 5
+    # A message longer than this is cut here (with a note in the reply) at every entry point;
+    # the red-flag check reads all of what is kept. About 20 pages of text.
+    max_message_chars: int = 50_000
+    # The secret that signs index/manifest.json (HMAC-SHA256), kept outside index/.
+    # None: $XDG_CONFIG_HOME/askpain/index.key, else ~/.config/askpain/index.key.
+    key_file: Path | None = None
+    # How often the chat page's service checks corpus/ and index/ for changes; 0 turns it off.
+    watch_seconds: float = 3.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:
@@ -49,13 +57,29 @@ class Settings:
             raise SettingsError(f"chunk_chars must be at least 100, got {self.chunk_chars}")
         if self.top_k < 1:
             raise SettingsError(f"top_k must be at least 1, got {self.top_k}")
+        if self.max_message_chars < 1000:
+            raise SettingsError(f"max_message_chars must be at least 1000, got {self.max_message_chars}")
+        if not 0 <= self.watch_seconds <= 3600:
+            raise SettingsError(f"watch_seconds must be 0 (off) to 3600, got {self.watch_seconds}")
 
     def resolved_model_path(self) -> Path:
         return self.model_path if self.model_path is not None else default_model_path()
 
+    def resolved_key_file(self) -> Path:
+        if self.key_file is not None:
+            return self.key_file
+        config = os.environ.get("XDG_CONFIG_HOME", "").strip()
+        base = Path(config) if config else Path.home() / ".config"
+        return base / "askpain" / "index.key"
+
 
 def _parse(name: str, raw: str):
-    if name in ("chunk_chars", "top_k"):
+    if name == "watch_seconds":
+        try:
+            return float(raw)
+        except ValueError:
+            raise SettingsError(f"ASKPAIN_WATCH_SECONDS must be a number of seconds, got {raw!r}") from None
+    if name in ("chunk_chars", "top_k", "max_message_chars"):
         try:
             return int(raw)
         except ValueError:

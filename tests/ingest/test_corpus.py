@@ -1,9 +1,10 @@
+import shutil
 from pathlib import Path
 
 import pytest
 
 from askpain.errors import CorpusError
-from askpain.ingest.corpus import corpus_fingerprint, load_corpus
+from askpain.ingest.corpus import corpus_fingerprint, load_corpus, read_corpus
 from askpain.settings import REPO_ROOT
 
 CORPUS = REPO_ROOT / "corpus"
@@ -86,10 +87,51 @@ def test_document_without_title_or_metadata_is_refused_by_name(tmp_path):
         load_corpus(tmp_path)
 
 
-def test_non_utf8_document_is_refused_by_name(tmp_path):
-    (tmp_path / "latin1.txt").write_bytes("Title\n\nCaf\xe9 au lait.\n".encode("latin-1"))
-    with pytest.raises(CorpusError, match=r"latin1\.txt is not UTF-8"):
-        load_corpus(tmp_path)
+def _warnings(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+
+
+def test_latin1_document_is_read_with_a_warning_naming_it(tmp_path, caplog):
+    """A handout saved as Latin-1 / Windows "ANSI" must not take the page down (review finding)."""
+    raw = "Aftercare\n\nCaf\xe9 is fine. Don\x92t drive \x96 rest.\n".encode("latin-1")
+    (tmp_path / "latin1.txt").write_bytes(raw)
+    with caplog.at_level("WARNING", logger="askpain.ingest.corpus"):
+        (document,) = load_corpus(tmp_path)
+    assert document.title == "Aftercare"
+    assert document.text == "Aftercare\n\nCafé is fine. Don’t drive – rest.\n"  # Windows-1252 quotes
+    (warning,) = _warnings(caplog)
+    assert "latin1.txt is not UTF-8" in warning and "Windows-1252" in warning and "UTF-8" in warning
+
+
+def test_bytes_windows_1252_leaves_undefined_are_read_as_latin1(tmp_path, caplog):
+    (tmp_path / "odd.txt").write_bytes(b"Odd\n\nA \x81 byte.\n")
+    with caplog.at_level("WARNING", logger="askpain.ingest.corpus"):
+        (document,) = load_corpus(tmp_path)
+    assert document.text == "Odd\n\nA \x81 byte.\n"
+    assert "odd.txt is not UTF-8" in _warnings(caplog)[0] and "Latin-1" in _warnings(caplog)[0]
+
+
+def test_utf16_document_with_a_byte_order_mark_is_read(tmp_path, caplog):
+    (tmp_path / "notepad.txt").write_bytes("Rest\r\n\r\nRest for a day.\r\n".encode("utf-16"))
+    with caplog.at_level("WARNING", logger="askpain.ingest.corpus"):
+        (document,) = load_corpus(tmp_path)
+    assert document.text == "Rest\n\nRest for a day.\n"
+    assert "UTF-16" in _warnings(caplog)[0]
+
+
+def test_utf8_documents_give_no_warning(caplog):
+    with caplog.at_level("WARNING", logger="askpain.ingest.corpus"):
+        load_corpus(CORPUS)
+    assert _warnings(caplog) == []
+
+
+def test_read_corpus_fingerprints_the_bytes_it_parsed_and_names_other_encodings(tmp_path):
+    shutil.copytree(CORPUS, tmp_path, dirs_exist_ok=True)
+    (tmp_path / "latin1.txt").write_bytes("Caf\xe9\n\nCaf\xe9 au lait.\n".encode("latin-1"))
+    read = read_corpus(tmp_path)
+    assert read.fingerprint == corpus_fingerprint(tmp_path)
+    assert read.encodings == {"latin1": "cp1252"}
+    assert [d.doc_id for d in read.documents] == [d.doc_id for d in load_corpus(tmp_path)]
 
 
 def test_missing_corpus_folder_names_the_setting(tmp_path):

@@ -111,11 +111,12 @@ def test_manifest_of_another_format_is_stale(own_index):
 
 
 def test_consistent_files_that_disagree_with_the_manifest_are_refused(own_index):
-    """A manifest edited by hand to match a swapped file still cannot serve a wrong count."""
+    """A manifest edited by hand to match a swapped file still cannot serve a wrong count,
+    even re-signed with this install's key (the signature check comes first otherwise)."""
     path = own_index.index_dir / "manifest.json"
     manifest = json.loads(path.read_text())
     manifest["passage_count"] += 1
-    path.write_text(json.dumps(manifest))
+    path.write_text(json.dumps(store.sign_manifest(manifest, store.index_key(own_index))))
     with pytest.raises(IndexCorruptError, match="inconsistent.*passages"):
         load_index(own_index)
 

@@ -1,19 +1,26 @@
 """Load corpus/ into CorpusDocuments: title, sections (by heading) and the exact text.
 
 A document's text is its file decoded as UTF-8 with the byte-order mark dropped and
-line endings made "\\n"; every offset in askpain refers to that text.
+line endings made "\\n"; every offset in askpain refers to that text. A file that is not
+UTF-8 is still read, with a warning naming it (see decode_text): one handout saved by a
+Windows editor must not take the chat page down.
 """
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
+import logging
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from askpain.errors import CorpusError
 from askpain.types import CorpusDocument, Section
+
+log = logging.getLogger(__name__)
 
 METADATA_FILE = "metadata.json"
 
@@ -108,16 +115,52 @@ PARSERS: dict[str, Callable[[str], tuple[str | None, tuple[Section, ...]]]] = {
 }
 
 
-def read_text(path: Path) -> str:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise CorpusError(f"cannot read {path}: {exc.strerror}") from exc
+def decode_text(raw: bytes, name: str = "text") -> tuple[str, str]:
+    """The text of a file's bytes and the encoding used to read it.
+
+    UTF-8 (the byte-order mark dropped) is the format. A file that is not UTF-8 is read, with
+    a warning naming it, rather than refused: UTF-16 when it starts with a UTF-16 byte-order
+    mark (Notepad's "Unicode"), else Windows-1252 (what Windows editors save as "ANSI"; it
+    reads every Latin-1 letter the same), else Latin-1, which reads any byte. Western text
+    then reads right, curly quotes and accents included; text in another 8-bit encoding
+    would read wrong, which the warning says. Line endings become "\\n".
+    """
+    encoding = "utf-8"
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise CorpusError(f"{path} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from exc
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+        bad = exc.start
+        if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            candidates = ("utf-16", "cp1252", "latin-1")
+        else:
+            candidates = ("cp1252", "latin-1")
+        for encoding in candidates:  # latin-1 decodes any byte: the loop always ends in a break
+            try:
+                text = raw.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        label = {"utf-16": "UTF-16", "cp1252": "Windows-1252", "latin-1": "Latin-1"}[encoding]
+        log.warning(
+            "%s is not UTF-8 text (byte %d); read it as %s. Check its accents and quotes, and "
+            "save it as UTF-8 to silence this warning",
+            name,
+            bad,
+            label,
+        )
+    return text.replace("\r\n", "\n").replace("\r", "\n"), encoding
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise CorpusError(f"cannot read {path}: {exc.strerror}") from exc
+
+
+def read_text(path: Path) -> str:
+    """A corpus file's text: UTF-8, or a warned fallback (decode_text)."""
+    return decode_text(_read_bytes(path), str(path))[0]
 
 
 def corpus_files(corpus_dir: Path) -> list[Path]:
@@ -135,12 +178,11 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
     return files
 
 
-def load_metadata(corpus_dir: Path) -> dict[str, dict]:
-    path = corpus_dir / METADATA_FILE
-    if not path.exists():
+def _parse_metadata(path: Path, raw: bytes | None) -> dict[str, dict]:
+    if raw is None:
         return {}
     try:
-        data = json.loads(read_text(path))
+        data = json.loads(decode_text(raw, str(path))[0])
     except json.JSONDecodeError as exc:
         raise CorpusError(f"{path} is not valid JSON: {exc}") from exc
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
@@ -148,8 +190,12 @@ def load_metadata(corpus_dir: Path) -> dict[str, dict]:
     return data
 
 
-def load_document(path: Path, metadata: dict[str, dict] | None = None) -> CorpusDocument:
-    text = read_text(path)
+def load_metadata(corpus_dir: Path) -> dict[str, dict]:
+    path = corpus_dir / METADATA_FILE
+    return _parse_metadata(path, _read_bytes(path) if path.exists() else None)
+
+
+def _document(path: Path, text: str, metadata: dict[str, dict] | None) -> CorpusDocument:
     title, sections = PARSERS[path.suffix.lower()](text)
     meta = (metadata or {}).get(path.stem, {})
     title = meta.get("title") or title or next((s.heading for s in sections if s.heading), None)
@@ -163,17 +209,53 @@ def load_document(path: Path, metadata: dict[str, dict] | None = None) -> Corpus
     return CorpusDocument(path.stem, title, str(path), text, sections)
 
 
+def load_document(path: Path, metadata: dict[str, dict] | None = None) -> CorpusDocument:
+    return _document(path, read_text(path), metadata)
+
+
 def load_corpus(corpus_dir: Path) -> list[CorpusDocument]:
-    metadata = load_metadata(corpus_dir)
-    return [load_document(path, metadata) for path in corpus_files(corpus_dir)]
+    return read_corpus(corpus_dir).documents
+
+
+@dataclass(frozen=True)
+class CorpusRead:
+    """The documents and the fingerprint of the very bytes they were parsed from."""
+
+    documents: list[CorpusDocument]
+    fingerprint: str  # as corpus_fingerprint()
+    encodings: dict[str, str]  # doc id -> encoding, for the documents not in UTF-8
+
+
+def _fingerprint(named: list[tuple[str, bytes]]) -> str:
+    digest = hashlib.sha256()
+    for name, raw in named:
+        digest.update(name.encode() + b"\0" + hashlib.sha256(raw).digest())
+    return digest.hexdigest()
+
+
+def read_corpus(corpus_dir: Path) -> CorpusRead:
+    """Read each file once: a file edited during a build cannot give passages of one version
+    and a fingerprint of another."""
+    paths = corpus_files(corpus_dir)
+    raws = {path: _read_bytes(path) for path in paths}
+    meta_path = corpus_dir / METADATA_FILE
+    meta_raw = _read_bytes(meta_path) if meta_path.exists() else None
+    metadata = _parse_metadata(meta_path, meta_raw)
+    documents, encodings = [], {}
+    for path in paths:
+        text, encoding = decode_text(raws[path], str(path))
+        documents.append(_document(path, text, metadata))
+        if encoding != "utf-8":
+            encodings[path.stem] = encoding
+    named = [(p.name, raws[p]) for p in paths]
+    if meta_raw is not None:
+        named.append((meta_path.name, meta_raw))
+    return CorpusRead(documents, _fingerprint(named), encodings)
 
 
 def corpus_fingerprint(corpus_dir: Path) -> str:
     """sha256 over every document's name and bytes plus the metadata file: any edit changes it."""
-    digest = hashlib.sha256()
     paths = corpus_files(corpus_dir)
     if (corpus_dir / METADATA_FILE).exists():
         paths.append(corpus_dir / METADATA_FILE)
-    for path in paths:
-        digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
+    return _fingerprint([(p.name, _read_bytes(p)) for p in paths])
