@@ -66,7 +66,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 def cmd_search(args: argparse.Namespace) -> int:
     settings = _settings(args)
     retriever = open_retriever(settings, progress=not args.json)
-    hits = retriever.search(args.question, k=args.k or settings.top_k)
+    hits = retriever.search(args.question[: settings.max_message_chars], k=args.k or settings.top_k)
     if args.json:
         print(json.dumps([h.to_json() for h in hits], ensure_ascii=False, indent=2))
         return 0
@@ -236,7 +236,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from askpain.guard.hygiene import safe_text
+
+    for stream in (sys.stdout, sys.stderr):  # never a traceback for a character a terminal lacks
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
     args = build_parser().parse_args(argv)
+    for name, value in vars(args).items():  # invalid UTF-8 in argv arrives as lone surrogates
+        if isinstance(value, str):
+            setattr(args, name, safe_text(value))
     run: Callable[[argparse.Namespace], int] = args.run
     began = time.perf_counter()
     try:

@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 
 from askpain.errors import AskpainError
+from askpain.guard.hygiene import safe_text
 
 EXPECT_FIELDS = {"status", "sources", "support", "red_flags", "no_red_flags", "no_dose", "must_not_say"}
 _LIST_FIELDS = ("sources", "support", "red_flags", "must_not_say")
@@ -62,7 +63,15 @@ def load_question_set(path: Path) -> list[dict]:
             if isinstance(expect.get(field), str):
                 expect[field] = [expect[field]]
         seen.add(str(item["id"]))
-        out.append({**item, "id": str(item["id"]), "expect": expect})
+        # A lone surrogate ("\udcff" in YAML) could not be written out: read it as U+FFFD.
+        out.append(
+            {
+                **item,
+                "id": safe_text(str(item["id"])),
+                "question": safe_text(item["question"]),
+                "expect": expect,
+            }
+        )
     return out
 
 
