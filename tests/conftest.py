@@ -4,19 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
 from askpain.settings import REPO_ROOT, Settings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
-
-_TEST_KEY = Path(tempfile.mkdtemp(prefix="askpain-test-key-")) / "index.key"
-os.environ["ASKPAIN_KEY_FILE"] = str(_TEST_KEY)  # servers the tests start inherit it too
 
 
 @pytest.fixture(autouse=True)
@@ -26,8 +20,6 @@ def _isolated_settings(monkeypatch):
         if name.startswith("ASKPAIN_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("ASKPAIN_INDEX_DIR", "/nonexistent/askpain-tests-must-pass-an-index-dir")
-    # The index key lives outside the repo (~/.config/askpain): tests use their own.
-    monkeypatch.setenv("ASKPAIN_KEY_FILE", str(_TEST_KEY))
 
 
 @pytest.fixture(scope="session")

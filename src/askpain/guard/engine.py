@@ -159,7 +159,14 @@ def _verdict(rule: Rule, canon: Canonical, i: int, j: int, table: RuleTable) -> 
             return "historical"
         earlier = " ".join(tokens[s0:i])
         past = list(ctx.history_in_sentence.finditer(earlier))
-        if past and not set(earlier[past[-1].end() :].split()) & (ctx.returned_after | {"now", "but"}):
+        between = earlier[past[-1].end() :].split() if past else []
+        # ... unless a word of now, or a new "I" (not the one the past time opens: "years ago
+        # I had"), stands between: "no fever years ago, then I can't pee" is now.
+        if (
+            past
+            and not set(between) & (ctx.returned_after | {"now", "but"})
+            and not set(between[1:]) & _SUBJECT
+        ):
             return "historical"  # "Years ago I had a reaction to penicillin, my lips swelled up"
         rest = tokens[j:s1]
         resolved = ctx.resolved_after.search(" ".join(rest))
