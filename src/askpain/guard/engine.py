@@ -308,29 +308,27 @@ def _units(message: Message, found: _Findings) -> list[tuple[int, int]]:
 def _anchor(canon: Canonical, start: int, end: int, table: RuleTable) -> int | None:
     """The token that stands for a sentence in the context engine: its first content word, so
     the words before it ("no", "my mum", "years ago I had") are read as its context."""
-    tokens = [k for k, (a, b) in enumerate(canon.source_spans) if a >= start and b <= end]
-    for k in tokens:
+    for k in canon.within(start, end):
         if canon.tokens[k][0].isalnum() and canon.tokens[k] not in table.context.not_anchor:
             return k
     return None
 
 
+def _words_within(canon: Canonical, start: int, end: int) -> str:
+    """The canonical words of source characters [start, end)."""
+    return " ".join(canon.tokens[k] for k in canon.within(start, end))
+
+
 def _figure_of_speech(canon: Canonical, start: int, end: int, table: RuleTable) -> bool:
     """Whether the source characters [start, end) hold a figure of speech ("nearly wet myself")."""
-    tokens = [
-        t for t, (a, b) in zip(canon.tokens, canon.source_spans, strict=True) if a >= start and b <= end
-    ]
-    return bool(table.context.figures_of_speech.search(" ".join(tokens)))
+    return bool(table.context.figures_of_speech.search(_words_within(canon, start, end)))
 
 
 def _negated_anywhere(canon: Canonical, start: int, end: int, table: RuleTable) -> bool:
     """Whether a sentence holds a negation anywhere ("bruised but not red or hot"): the
     classifier reads no negation, so there it abstains and the rules, which do, decide."""
-    tokens = [
-        t for t, (a, b) in zip(canon.tokens, canon.source_spans, strict=True) if a >= start and b <= end
-    ]
     ctx = table.context
-    return bool(ctx.negation_before.search(ctx.pseudo_negation.sub(" _ ", " ".join(tokens))))
+    return bool(ctx.negation_before.search(ctx.pseudo_negation.sub(" _ ", _words_within(canon, start, end))))
 
 
 def _scan_classifier(

@@ -72,6 +72,16 @@ class Canonical:
         matching stays linear in the message however many matches it has."""
         return bisect.bisect_right(self._ends, start), bisect.bisect_left(self._starts, end)
 
+    def within(self, start: int, end: int) -> range:
+        """Indexes of the tokens that lie inside source characters [start, end)."""
+        first = bisect.bisect_left([a for a, _ in self.source_spans], start)
+        last = bisect.bisect_right(self._source_ends, end)
+        return range(first, max(first, last))
+
+    @cached_property
+    def _source_ends(self) -> list[int]:
+        return [b for _, b in self.source_spans]
+
     def corrected(self, correct: Callable[[str], str]) -> Canonical:
         """The same tokens with `correct` applied to each word (as canonicalize(text, correct))."""
         tokens = [correct(t) if t[0].isalnum() else t for t in self.tokens]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cache
 from importlib import resources
 
@@ -124,6 +124,30 @@ def compile_concepts(data: dict, macros: dict[str, str]) -> dict[str, re.Pattern
     return out
 
 
+# Context lists read against the words right after a match, from their first word on.
+_ANCHORED = frozenset({"negation_after", "history_after", "answer_after", "next_sentence_clears"})
+
+
+def _context(c: dict, macros: dict[str, str]) -> Context:
+    """Each context entry by the type of its field: a string of words, or a list of regexes."""
+    values: dict = {"window": int(c["window"])}
+    for f in fields(Context):
+        if f.name in ("window", "asking_before"):
+            continue
+        raw = c[f.name]
+        if f.type.startswith("frozenset"):
+            if not isinstance(raw, str):
+                raise ValueError(f"red_flags.yaml: context.{f.name} must be a string of words")
+            values[f.name] = frozenset(raw.split())
+        else:
+            values[f.name] = _words(raw, macros, anchored=f.name in _ANCHORED)
+    # Anchored at the end: the lead-in must come right before the matched words.
+    values["asking_before"] = re.compile(
+        rf"(?:^|(?<= ))(?:{'|'.join(c['asking_before'])})(?: (?:{c['asking_modifiers']}))?$"
+    )
+    return Context(**values)
+
+
 def compile_table(data: dict, protected: frozenset[str], concepts: dict | None = None) -> RuleTable:
     macros = data["macros"]
     combined = compile_concepts(concepts, macros) if concepts else {}
@@ -152,39 +176,7 @@ def compile_table(data: dict, protected: frozenset[str], concepts: dict | None =
     missing = set(RED_FLAG_IDS) - {r.id for r in rules}
     if missing:
         raise ValueError(f"red-flag rules missing for {sorted(missing)}")
-    c = data["context"]
-    context = Context(
-        window=int(c["window"]),
-        terminators=frozenset(c["terminators"].split()),
-        new_clause_after_and=frozenset(c["new_clause_after_and"].split()),
-        first_person=frozenset(c["first_person"].split()),
-        negation_before=_words(c["negation_before"], macros),
-        pseudo_negation=_words(c["pseudo_negation"], macros),
-        negation_after=_words(c["negation_after"], macros, anchored=True),
-        history_before=_words(c["history_before"], macros),
-        history_after=_words(c["history_after"], macros, anchored=True),
-        other_person=_words(c["other_person"], macros),
-        other_person_past=_words(c["other_person_past"], macros),
-        other_person_over=_words(c["other_person_over"], macros),
-        animals=frozenset(c["animals"].split()),
-        answer_after=_words(c["answer_after"], macros, anchored=True),
-        resolved_after=_words(c["resolved_after"], macros),
-        returned_after=frozenset(c["returned_after"].split()),
-        question_openers=frozenset(c["question_openers"].split()),
-        not_anchor=frozenset(c["not_anchor"].split()),
-        history_in_sentence=_words(c["history_in_sentence"], macros),
-        next_sentence_clears=_words(c["next_sentence_clears"], macros, anchored=True),
-        hypothetical_openers=_words(c["hypothetical_openers"], macros),
-        report_questions=_words(c["report_questions"], macros),
-        answer_affirms=_words(c["answer_affirms"], macros),
-        if_now=frozenset(c["if_now"].split()),
-        greetings=frozenset(c["greetings"].split()),
-        figures_of_speech=_words(c["figures_of_speech"], macros),
-        # Anchored at the end: the lead-in must come right before the matched words.
-        asking_before=re.compile(
-            rf"(?:^|(?<= ))(?:{'|'.join(c['asking_before'])})(?: (?:{c['asking_modifiers']}))?$"
-        ),
-    )
+    context = _context(data["context"], macros)
     helper_lead = " ".join(data.get("helper_lead", "").split())
     earlier_lead = " ".join(data.get("earlier_lead", "").split())
     vocabulary = frozenset(data["vocabulary"].split())
