@@ -2,10 +2,12 @@
 
     .venv/bin/python bench/message_size.py
 
-Each message is patient-like text full of red-flag words (the worst case for matching) with
-one sign at the very end. "rules" reads the whole message (no cap); "whole guardrail" is what
-the chat page runs: the message cut to the cap (Settings.max_message_chars, 50,000 by
-default), the rules over all of it, then the classifier over at most MAX_UNITS sentences.
+Each message is patient-like text full of red-flag words, each one negated (the worst case:
+every match needs a verdict, none ends the search), with one sign at the very end. A second
+table reads the dev split's own messages, run together, as one long message. "rules" reads
+the whole message (no cap); "whole guardrail" is what the chat page runs: the message cut to
+the cap (Settings.max_message_chars, 50,000 by default), the rules over all of it, then the
+classifier over at most MAX_UNITS sentences.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import logging
 import statistics
 import time
 
+from askpain.evals.guardsets import load_guard_split
 from askpain.guard.classifier import MAX_UNITS
 from askpain.guard.engine import detect_red_flags
 from askpain.guard.message import MAX_MESSAGE_CHARS, read_message
@@ -52,6 +55,12 @@ def main() -> None:
         full = timed(lambda capped=capped: detect_red_flags(capped, encode=embedder.encode), rounds)
         found = "cauda_equina" in {f.id for f in detect_red_flags(whole).alerts}
         print(f"{kb:>6} KB {rules:>10.1f} {rules / kb:>10.2f} {full:>30.1f} {str(found):>7}")
+    stories = " ".join(t for item in load_guard_split("dev") for t in item.turns)
+    print(f"\n{'dev-split messages as one':>26} {'rules ms':>10} {'ms per KB':>10}")
+    for kb in (10, 100):
+        whole = read_message(stories[: kb * 1024], max_chars=kb * 1024 + 1)
+        rules = timed(lambda whole=whole: detect_red_flags(whole), 5)
+        print(f"{kb:>23} KB {rules:>10.1f} {rules / kb:>10.2f}")
     print(f"\nmessage cap {MAX_MESSAGE_CHARS:,} characters; the classifier embeds at most {MAX_UNITS} "
           "sentences (those the rules flagged first, then the first ones)")  # fmt: skip
     print("targets: rules <= 50 ms at 100 KB; whole guardrail <= 1 s at the cap")

@@ -8,7 +8,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from askpain.errors import AskpainError, IndexUnusableError
+from askpain.errors import AskpainError, IndexCorruptError, IndexUnusableError
 from askpain.settings import REPO_ROOT, Settings
 
 
@@ -176,6 +176,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     try:
         check_fresh(manifest, settings)
         state = "up to date"
+    except IndexCorruptError as exc:
+        state = f"damaged: {exc}"
     except IndexUnusableError as exc:
         state = f"stale: {exc}"
     status = {

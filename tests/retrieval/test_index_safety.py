@@ -128,6 +128,24 @@ def test_manifest_edited_by_hand_is_not_authentic(own_index):
         load_index(own_index)
 
 
+def test_status_calls_an_altered_index_damaged_not_stale(own_index):
+    """Staff who read "stale" rebuild at leisure; "damaged" says someone or something altered it."""
+    _rewrite_manifest(own_index, lambda m: m.update(corpus_sha256="0" * 64))
+    env = {
+        **os.environ, "HF_HUB_OFFLINE": "1", "ASKPAIN_INDEX_DIR": str(own_index.index_dir),
+        "ASKPAIN_CORPUS_DIR": str(own_index.corpus_dir),
+    }  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "askpain", "status", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    state = json.loads(result.stdout)["state"]
+    assert state.startswith("damaged: ") and "altered after it was signed" in state
+
+
 def test_unsigned_manifest_is_refused(own_index):
     _rewrite_manifest(own_index, lambda m: m.pop("hmac_sha256"))
     with pytest.raises(IndexCorruptError, match="is not signed"):

@@ -8,6 +8,8 @@ imagined → an info card; anything else, uncertainty included → an alert.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import logging
 import re
 from collections.abc import Callable, Sequence
@@ -214,11 +216,32 @@ def _asked(canon: Canonical, i: int, s0: int, s1: int, before: str, table: RuleT
     )
 
 
-def _matches(rule: Rule, text: str):
-    """(layer, match) for the rule's phrase patterns, then its concept combinations."""
-    yield from (("phrase", m) for m in rule.pattern.finditer(text))
-    if rule.concepts is not None:
-        yield from (("concept", m) for m in rule.concepts.finditer(text))
+class _Spans:
+    """Character spans, asked whether any overlaps [a, b): a binary search, not a scan."""
+
+    def __init__(self, spans: list[tuple[int, int]]) -> None:
+        spans.sort()
+        self.starts = [x for x, _ in spans]
+        self.reach = list(itertools.accumulate((y for _, y in spans), max))  # furthest end so far
+
+    def overlap(self, a: int, b: int) -> bool:
+        n = bisect.bisect_left(self.starts, b)  # spans starting before b
+        return n > 0 and self.reach[n - 1] > a
+
+
+def _matches(table: RuleTable, canon: Canonical):
+    """(rule, layer, match, where it is no sign) for each rule in order: its phrase patterns,
+    then its concept combinations. "Where it is no sign": its exclusions and the figures of
+    speech ("hay fever", "nearly wet myself laughing")."""
+    streams = table.index.scan(canon.text, canon.tokens, canon.starts)
+    figures = [m.span() for m in streams[-1]]
+    for n, rule in enumerate(table.rules):
+        phrases, concepts, exclusions = streams[3 * n : 3 * n + 3]
+        if not phrases and not concepts:
+            continue
+        no_sign = _Spans([m.span() for m in exclusions] + figures)
+        yield from ((rule, "phrase", m, no_sign) for m in phrases)
+        yield from ((rule, "concept", m, no_sign) for m in concepts)
 
 
 class _Findings:
@@ -263,34 +286,37 @@ class _Findings:
 
 def _scan_rules(message: Message, canon: Canonical, table: RuleTable, found: _Findings) -> None:
     text = message.text
-    figures = [m.span() for m in table.context.figures_of_speech.finditer(canon.text)]
-    for rule in table.rules:
-        excluded = [m.span() for m in rule.exclude.finditer(canon.text)] if rule.exclude else []
-        excluded += figures
-        for layer, match in _matches(rule, canon.text):
-            a, b = match.span()
-            if any(x < b and a < y for x, y in excluded):
-                found.trace.append(
-                    {"id": rule.id, "layer": layer, "words": match.group(), "verdict": "figure of speech"}
-                )
-                continue
-            i, j = canon.token_range(a, b)
-            verdict = _verdict(rule, canon, i, j, table)
-            # A combination's words may stand apart ("fever years ago after a shot"): a time
-            # in the past between them puts the whole of it in the past.
-            if (
-                layer == "concept"
-                and verdict == "reported"
-                and not rule.history_counts
-                and table.context.history_in_sentence.search(" ".join(canon.tokens[i:j]))
-            ):
-                verdict = "historical"
+    for rule, layer, match, no_sign in _matches(table, canon):
+        a, b = match.span()
+        if no_sign.overlap(a, b):
+            found.trace.append(
+                {"id": rule.id, "layer": layer, "words": match.group(), "verdict": "figure of speech"}
+            )
+            continue
+        i, j = canon.token_range(a, b)
+        if rule.id in found.alerts:  # raised already: the alert is the same whatever this says
             start, end = canon.source_spans[i][0], canon.source_spans[j - 1][1]
             found.trace.append(
-                {"id": rule.id, "layer": layer, "words": text[start:end], "verdict": verdict,
+                {"id": rule.id, "layer": layer, "words": text[start:end], "verdict": "raised already",
                  "start": start, "end": end}
             )  # fmt: skip
-            found.add(rule, verdict, text[start:end], layer)
+            continue
+        verdict = _verdict(rule, canon, i, j, table)
+        # A combination's words may stand apart ("fever years ago after a shot"): a time
+        # in the past between them puts the whole of it in the past.
+        if (
+            layer == "concept"
+            and verdict == "reported"
+            and not rule.history_counts
+            and table.context.history_in_sentence.search(" ".join(canon.tokens[i:j]))
+        ):
+            verdict = "historical"
+        start, end = canon.source_spans[i][0], canon.source_spans[j - 1][1]
+        found.trace.append(
+            {"id": rule.id, "layer": layer, "words": text[start:end], "verdict": verdict,
+             "start": start, "end": end}
+        )  # fmt: skip
+        found.add(rule, verdict, text[start:end], layer)
 
 
 def _units(message: Message, found: _Findings) -> list[tuple[int, int]]:
@@ -299,7 +325,10 @@ def _units(message: Message, found: _Findings) -> list[tuple[int, int]]:
     spans = sentence_spans(message.text)
     if len(spans) <= MAX_UNITS:
         return spans
-    hit = {k for k, (a, b) in enumerate(spans) for t in found.trace if a <= t.get("start", -1) < b}
+    starts = sorted(t["start"] for t in found.trace if "start" in t)
+    hit = {
+        k for k, (a, b) in enumerate(spans) if bisect.bisect_left(starts, a) < bisect.bisect_left(starts, b)
+    }
     chosen = sorted(hit)[:MAX_UNITS]
     chosen += [k for k in range(len(spans)) if k not in hit][: MAX_UNITS - len(chosen)]
     return [spans[k] for k in sorted(chosen)]

@@ -9,6 +9,7 @@ Example:
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -60,7 +61,8 @@ class Canonical:
     source_spans: tuple[tuple[int, int], ...]
 
     @cached_property
-    def _starts(self) -> list[int]:
+    def starts(self) -> list[int]:
+        """Where each token starts in `text`."""
         return [a for a, _ in self.canon_spans]
 
     @cached_property
@@ -70,7 +72,7 @@ class Canonical:
     def token_range(self, start: int, end: int) -> tuple[int, int]:
         """Tokens [i, j) covered by canonical characters [start, end); a binary search, so
         matching stays linear in the message however many matches it has."""
-        return bisect.bisect_right(self._ends, start), bisect.bisect_left(self._starts, end)
+        return bisect.bisect_right(self._ends, start), bisect.bisect_left(self.starts, end)
 
     def within(self, start: int, end: int) -> range:
         """Indexes of the tokens that lie inside source characters [start, end)."""
@@ -85,6 +87,8 @@ class Canonical:
     def corrected(self, correct: Callable[[str], str]) -> Canonical:
         """The same tokens with `correct` applied to each word (as canonicalize(text, correct))."""
         tokens = [correct(t) if t[0].isalnum() else t for t in self.tokens]
+        if tokens == list(self.tokens):
+            return self  # nothing corrected: the same text, offsets and all
         return _assemble(tokens, self.source_spans)
 
     def prefix(self, chars: int) -> Canonical:
@@ -94,11 +98,10 @@ class Canonical:
 
 
 def _assemble(tokens: list[str], source_spans: tuple[tuple[int, int], ...]) -> Canonical:
-    canon_spans, pos = [], 0
-    for token in tokens:
-        canon_spans.append((pos, pos + len(token)))
-        pos += len(token) + 1
-    return Canonical(" ".join(tokens), tuple(tokens), tuple(canon_spans), tuple(source_spans))
+    lengths = [len(token) for token in tokens]
+    starts = itertools.accumulate((n + 1 for n in lengths), initial=0)  # one space between
+    canon_spans = tuple((a, a + n) for a, n in zip(starts, lengths, strict=False))  # one start over
+    return Canonical(" ".join(tokens), tuple(tokens), canon_spans, tuple(source_spans))
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ from importlib import resources
 
 import yaml
 
+from askpain.guard.wordindex import WordAlternation, WordIndex
+
 RED_FLAG_IDS = (
     "cauda_equina", "neurological_deficit", "infection", "epidural_hematoma", "spinal_headache",
     "allergic_reaction", "cancer", "fracture", "self_harm", "medical_emergency",
@@ -30,9 +32,18 @@ class Rule:
     history_counts: bool
     others_count: bool
     others_need: re.Pattern | None  # someone else's sign counts only with these words too
-    pattern: re.Pattern  # all phrase patterns of the rule as one alternation
-    exclude: re.Pattern | None
-    concepts: re.Pattern | None = None  # its concept combinations as one alternation
+    phrases: WordAlternation  # all phrase patterns of the rule
+    exclude: WordAlternation  # words that make a match something else ("hay fever")
+    combinations: WordAlternation | None = None  # its concept combinations
+
+    @property
+    def pattern(self) -> re.Pattern:
+        """The phrase patterns as one regex (matches as `phrases`, slower on long texts)."""
+        return self.phrases.pattern
+
+    @property
+    def concepts(self) -> re.Pattern | None:
+        return self.combinations.pattern if self.combinations else None
 
 
 @dataclass(frozen=True)
@@ -74,6 +85,9 @@ class RuleTable:
     protected: frozenset[str]  # real words near a vocabulary word: never "corrected"
     helper_lead: str = ""  # before an alert about someone else's sign, to the person helping
     earlier_lead: str = ""  # before an alert raised by an earlier message of the conversation
+    # Every rule's phrases, combinations and exclusions (rule n's are 3n, 3n + 1, 3n + 2),
+    # then the figures of speech, matched in one pass.
+    index: WordIndex | None = None
 
 
 def _expand(pattern: str, macros: dict[str, str]) -> str:
@@ -96,19 +110,17 @@ _GAP = (
 )
 
 
-def _combination(names: list[str], lexicons: dict[str, str], window: int) -> str:
-    """Every order of the concepts, at most `window` words apart: "{a} ... {b}" or "{b} ... {a}"."""
+def _combination(names: list[str], lexicons: dict[str, str], window: int) -> list[str]:
+    """Every order of the concepts, at most `window` words apart: "{a} ... {b}", "{b} ... {a}"."""
     for name in names:
         if name not in lexicons:
             raise ValueError(f"concepts.yaml: combination uses unknown concept {name!r}")
-    if len(names) == 1:
-        return lexicons[names[0]]
     gap = _GAP.format(n=window)
-    return "|".join(gap.join(f"(?:{lexicons[n]})" for n in order) for order in itertools.permutations(names))
+    return [gap.join(f"(?:{lexicons[n]})" for n in order) for order in itertools.permutations(names)]
 
 
-def compile_concepts(data: dict, macros: dict[str, str]) -> dict[str, re.Pattern]:
-    """One regex per red-flag id from its concept combinations. A lexicon is a list of words
+def compile_concepts(data: dict, macros: dict[str, str]) -> dict[str, WordAlternation]:
+    """One alternation per red-flag id of its concept combinations. A lexicon is a list of words
     or phrases (regex, canonical form); it may use the rule table's macros and other lexicons."""
     lexicons: dict[str, str] = {}
     merged = dict(macros)
@@ -119,8 +131,7 @@ def compile_concepts(data: dict, macros: dict[str, str]) -> dict[str, re.Pattern
     for flag_id, combos in data["combinations"].items():
         if flag_id not in RED_FLAG_IDS:
             raise ValueError(f"concepts.yaml: {flag_id!r} is not a red-flag id of the answer schema")
-        body = "|".join(f"(?:{_combination(c, lexicons, window)})" for c in combos)
-        out[flag_id] = re.compile(rf"(?<![\w'])(?:{body})(?![\w'])")
+        out[flag_id] = WordAlternation([a for c in combos for a in _combination(c, lexicons, window)])
     return out
 
 
@@ -168,9 +179,9 @@ def compile_table(data: dict, protected: frozenset[str], concepts: dict | None =
                 others_need=re.compile(rf"(?<![\w'])(?:{entry['others_need']})(?![\w'])")
                 if entry.get("others_need")
                 else None,
-                pattern=_words(entry["patterns"], macros),
-                exclude=_words(entry["exclude"], macros) if entry.get("exclude") else None,
-                concepts=combined.get(entry["id"]),
+                phrases=WordAlternation([_expand(p, macros) for p in entry["patterns"]]),
+                exclude=WordAlternation([_expand(p, macros) for p in entry.get("exclude") or []]),
+                combinations=combined.get(entry["id"]),
             )
         )
     missing = set(RED_FLAG_IDS) - {r.id for r in rules}
@@ -180,7 +191,11 @@ def compile_table(data: dict, protected: frozenset[str], concepts: dict | None =
     helper_lead = " ".join(data.get("helper_lead", "").split())
     earlier_lead = " ".join(data.get("earlier_lead", "").split())
     vocabulary = frozenset(data["vocabulary"].split())
-    return RuleTable(tuple(rules), context, vocabulary, protected, helper_lead, earlier_lead)
+    figures = WordAlternation([_expand(p, macros) for p in data["context"]["figures_of_speech"]])
+    index = WordIndex(
+        [a for r in rules for a in (r.phrases, r.combinations or WordAlternation([]), r.exclude)] + [figures]
+    )
+    return RuleTable(tuple(rules), context, vocabulary, protected, helper_lead, earlier_lead, index)
 
 
 @cache
