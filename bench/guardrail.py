@@ -149,6 +149,10 @@ def main() -> None:
     for split in splits:
         items = load_rule_table() if split == "table" else load_guard_split(split)
         report(names[split], items, encode)
+        if split == "check":  # each part was frozen at a different time: its own figures too
+            for part in sorted({i.source.split(":")[0] for i in items}):
+                part_items = [i for i in items if i.source.startswith(f"{part}:")]
+                report(f"check split, {part} only", part_items, encode)
     speed(load_guard_split(splits[0]) if splits[0] != "table" else load_rule_table(), embedder)
 
 

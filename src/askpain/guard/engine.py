@@ -95,6 +95,7 @@ def _leetish(word: str) -> bool:
 
 
 _SUBJECT = frozenset({"i", "i'm", "i've", "i'd", "i'll"})
+_BARE_DENIAL = frozenset({"no", "none", "nope", "nah", "nothing", "never", "not", "at", "all", ".", "!"})
 
 
 def _clause_start(canon: Canonical, i: int, table: RuleTable, at_subject: bool = False) -> int:
@@ -154,8 +155,14 @@ def _verdict(rule: Rule, canon: Canonical, i: int, j: int, table: RuleTable) -> 
         return "negated"
     s0, s1 = _sentence(canon, i, j)
     following = tokens[s1 : _sentence(canon, s1, s1 + 1)[1]] if s1 < len(tokens) else ()
-    if 0 < len(following) <= 7 and ctx.next_sentence_clears.search(" ".join(following)):
-        return "negated"  # "Chest pain on the form? I have none."
+    # "Chest pain on the form? I have none." But "I felt nothing down there. Nothing." says it
+    # again: a bare "nothing" answers only a question.
+    if (
+        0 < len(following) <= 7
+        and ctx.next_sentence_clears.search(" ".join(following))
+        and (tokens[s1 - 1] == "?" or set(following) - _BARE_DENIAL)
+    ):
+        return "negated"
     if not rule.history_counts:
         if ctx.history_before.search(before) or ctx.history_after.search(after):
             return "historical"
@@ -170,27 +177,71 @@ def _verdict(rule: Rule, canon: Canonical, i: int, j: int, table: RuleTable) -> 
             and not set(between[1:]) & _SUBJECT
         ):
             return "historical"  # "Years ago I had a reaction to penicillin, my lips swelled up"
-        rest = tokens[j:s1]
-        resolved = ctx.resolved_after.search(" ".join(rest))
-        if resolved and not set(" ".join(rest)[resolved.end() :].split()) & ctx.returned_after:
-            return "resolved"
+        rest = " ".join(tokens[j:s1])
+        for resolved in ctx.resolved_after.finditer(rest):
+            if _NOT_BEFORE.search(rest[: resolved.start()]):
+                continue  # "not wearing off", "hasn't settled"
+            if not _returned(rest[resolved.end() :], ctx):
+                return "resolved"
+            break
+        # "Knee buckled on the day. It was fine by the evening." (and it did not come back)
+        for nxt in _next_sentences(canon, s1, 2):
+            said = " ".join(nxt)
+            went = ctx.next_sentence_resolves.search(said)
+            if went and not _returned(said[went.end() :], ctx):
+                return "resolved"
+    anyone = bool(ctx.anyone_if.search(" ".join(tokens[s0:i])))  # "If someone feels suicidal, ..."
     other = list(ctx.other_person.finditer(before))
-    if other and not rule.others_count and not set(before[other[-1].end() :].split()) & ctx.first_person:
+    if (
+        other
+        and not anyone
+        and not rule.others_count
+        and not set(before[other[-1].end() :].split()) & ctx.first_person
+    ):
         person, between = other[-1].group(), before[other[-1].end() :]
         sentence = " ".join(tokens[s0:s1])
-        if (
-            set(person.split()) & ctx.animals
-            or ctx.other_person_past.search(between)
+        if set(person.split()) & ctx.animals:
+            return "other person"
+        if person in ctx.anyone or person.split()[-1] in ctx.anyone:
+            anyone = True  # "in rare cases people can lose bladder control": a question of fact
+        elif rule.history_counts and rule.others_need:
+            # A past cancer is part of the sign: "mum had breast cancer years ago, and now her
+            # back pain wakes her every night" needs help now.
+            return "someone else now" if rule.others_need.search(sentence) else "other person"
+        elif (
+            ctx.other_person_past.search(between)
             or ctx.other_person_over.search(sentence)
+            or (rule.others_need and not rule.others_need.search(sentence))
         ):
             return "other person"
-        if rule.others_need and not rule.others_need.search(sentence):
-            return "other person"
-        return "someone else now"
-    asked = _asked(canon, i, s0, s1, before, table)
+        else:
+            return "someone else now"
+    asked = anyone or _asked(canon, i, s0, s1, before, table)
     if asked and 0 < len(following) <= 14 and ctx.answer_affirms.search(" ".join(following)):
         return "reported"  # "Can an epidural make your privates numb? Because mine are."
     return "asked" if asked else "reported"
+
+
+_NOT_BEFORE = re.compile(
+    r"(?:^| )(?:not|isn't|hasn't|haven't|won't|doesn't|didn't|never|wasn't|aren't|no)(?: [a-z']+)? ?$"
+)
+_BACK_TO_NORMAL = re.compile(r"(?:normal|normally|fine|ok|okay|better|myself|properly|well) again")
+
+
+def _returned(words: str, ctx) -> bool:
+    """Whether words after a resolution say the sign came back ("gone, but it's back again");
+    "walking normally again" says it did not."""
+    return bool(set(_BACK_TO_NORMAL.sub(" ", words).split()) & ctx.returned_after)
+
+
+def _next_sentences(canon: Canonical, s1: int, n: int) -> list[tuple[str, ...]]:
+    """The tokens of up to n sentences after the one that ends at token s1."""
+    found, start = [], s1
+    while start < len(canon.tokens) and len(found) < n:
+        end = _sentence(canon, start, start + 1)[1]
+        found.append(canon.tokens[start:end])
+        start = end
+    return found
 
 
 def _asked(canon: Canonical, i: int, s0: int, s1: int, before: str, table: RuleTable) -> bool:

@@ -58,6 +58,8 @@ class Context:
     history_before: re.Pattern
     history_after: re.Pattern
     other_person: re.Pattern
+    anyone_if: re.Pattern
+    anyone: frozenset[str]
     asking_before: re.Pattern
     other_person_past: re.Pattern
     other_person_over: re.Pattern
@@ -69,6 +71,7 @@ class Context:
     not_anchor: frozenset[str]
     history_in_sentence: re.Pattern
     next_sentence_clears: re.Pattern
+    next_sentence_resolves: re.Pattern
     hypothetical_openers: re.Pattern
     report_questions: re.Pattern
     answer_affirms: re.Pattern
@@ -136,7 +139,9 @@ def compile_concepts(data: dict, macros: dict[str, str]) -> dict[str, WordAltern
 
 
 # Context lists read against the words right after a match, from their first word on.
-_ANCHORED = frozenset({"negation_after", "history_after", "answer_after", "next_sentence_clears"})
+_ANCHORED = frozenset(
+    {"negation_after", "history_after", "answer_after", "next_sentence_clears", "next_sentence_resolves"}
+)
 
 
 def _context(c: dict, macros: dict[str, str]) -> Context:
