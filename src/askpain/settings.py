@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
@@ -37,6 +38,13 @@ class Settings:
     key_file: Path | None = None
     # How often the chat page's service checks corpus/ and index/ for changes; 0 turns it off.
     watch_seconds: float = 3.0
+    # The numbers the chat page shows, as tap-to-call and tap-to-text links, where the fixed
+    # wording says 911 (emergency) and 988 (US Suicide & Crisis Lifeline). For another country,
+    # e.g. ASKPAIN_EMERGENCY_NUMBER=112. crisis_text_number "" (ASKPAIN_CRISIS_TEXT_NUMBER=off):
+    # the crisis line takes no texts, so no text link. The answer record is not changed.
+    emergency_number: str = "911"
+    crisis_number: str = "988"
+    crisis_text_number: str = "988"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:
@@ -61,6 +69,13 @@ class Settings:
             raise SettingsError(f"max_message_chars must be at least 1000, got {self.max_message_chars}")
         if not 0 <= self.watch_seconds <= 3600:
             raise SettingsError(f"watch_seconds must be 0 (off) to 3600, got {self.watch_seconds}")
+        for name in PHONE_FIELDS:
+            number = getattr(self, name)
+            if not (number == "" and name == "crisis_text_number") and not _PHONE.fullmatch(number):
+                raise SettingsError(
+                    f"ASKPAIN_{name.upper()} must be a phone number: digits, an optional leading +, "
+                    f"spaces or dashes between digits (e.g. 112 or 116 123), got {number!r}"
+                )
 
     def resolved_model_path(self) -> Path:
         return self.model_path if self.model_path is not None else default_model_path()
@@ -73,7 +88,14 @@ class Settings:
         return base / "askpain" / "index.key"
 
 
+# A number a phone can dial: 2 to 15 digits (E.164 allows 15), spaces or dashes between them.
+_PHONE = re.compile(r"\+?(?=(?:[ -]?\d){2,15}$)\d(?:[ -]?\d)*")
+PHONE_FIELDS = ("emergency_number", "crisis_number", "crisis_text_number")
+
+
 def _parse(name: str, raw: str):
+    if name in PHONE_FIELDS:
+        return "" if name == "crisis_text_number" and raw.lower() == "off" else raw
     if name == "watch_seconds":
         try:
             return float(raw)

@@ -1,4 +1,5 @@
-"""Helpers for the web tests: a real `python app.py` process, and /chat over raw HTTP."""
+"""Helpers for the web tests: a real `python app.py` process, /chat over raw HTTP, and the page
+in Debian's Chromium (driven by Playwright)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -135,3 +138,56 @@ def reply_text(message: dict) -> str:
     """The assistant's reply in a process_completed message."""
     content = message["output"]["data"][0][-1]["content"]
     return content[0]["text"] if isinstance(content, list) else content
+
+
+# ---- the page in Chromium ----------------------------------------------------------------------
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).parents[1] / "artifacts"
+# Flags for a closed network: no background connections, no update or sync checks.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def watch(page) -> None:
+    """Record dialogs, every request, and console messages about the CSP (a blocked script,
+    style, image or connection is reported there)."""
+    page.dialogs, page.requests, page.csp_errors = [], [], []
+    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+    page.on("request", lambda r: page.requests.append(r.url))
+    page.on(
+        "console",
+        lambda m: page.csp_errors.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+
+
+@contextmanager
+def open_page(browser, url: str, **context_options) -> Iterator:
+    """The chat page in a new browser context (viewport, colour scheme, forced colours …),
+    watched, and with no CSP violation by the time it closes."""
+    context = browser.new_context(**{"viewport": {"width": 1100, "height": 1000}, **context_options})
+    page = context.new_page()
+    watch(page)
+    page.goto(url)
+    page.locator("#askpain-question textarea").wait_for()
+    try:
+        yield page
+    finally:
+        context.close()
+    assert page.csp_errors == []
+
+
+def ask(page, text: str) -> None:
+    """Type a question, press Enter and wait for the reply."""
+    before = page.locator("#askpain-chat .bot-row").count()
+    box = page.locator("#askpain-question textarea")
+    box.fill(text)
+    box.press("Enter")
+    page.locator("#askpain-chat .bot-row").nth(before).wait_for(timeout=60_000)

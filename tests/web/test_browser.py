@@ -2,74 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
-
 import pytest
 
 from tests.conftest import STAFF
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).parents[1] / "artifacts"
-# Flags for a closed network: no background connections, no update or sync checks.
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        message = "Debian's chromium is not installed (scripts/test.sh installs it)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield browser
-        browser.close()
-
-
-def watch(page) -> None:
-    """Record dialogs, every request, and console messages about the CSP (a blocked script,
-    style, image or connection is reported there)."""
-    page.dialogs, page.requests, page.csp_errors = [], [], []
-    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
-    page.on("request", lambda r: page.requests.append(r.url))
-    page.on(
-        "console",
-        lambda m: page.csp_errors.append(m.text) if "Content Security Policy" in m.text else None,
-    )
+from tests.web.helpers import ARTIFACTS, ask, open_page, watch
 
 
 @pytest.fixture
 def page(browser, server):
-    context = browser.new_context(viewport={"width": 1100, "height": 1000})
-    page = context.new_page()
-    watch(page)
-    page.goto(server)
-    page.locator("#askpain-question textarea").wait_for()
-    yield page
-    context.close()
-    assert page.csp_errors == []  # every test runs the page under the CSP without a violation
-
-
-def ask(page, text: str) -> None:
-    before = page.locator("#askpain-chat .bot-row").count()
-    box = page.locator("#askpain-question textarea")
-    box.fill(text)
-    box.press("Enter")
-    page.locator("#askpain-chat .bot-row").nth(before).wait_for(timeout=60_000)
+    with open_page(browser, server) as page:  # fails on any CSP violation
+        yield page
 
 
 def test_opening_text_and_examples(page):
@@ -186,8 +128,8 @@ def test_phone_sized_screen(browser, server):
     page = context.new_page()
     page.goto(server)
     ask(page, "I wet myself and my back hurts")
-    alert = page.locator("#askpain-chat .bot-row").last.get_by_role("alert")
-    assert alert.is_visible()
+    alert = page.locator("#askpain-chat .bot-row").last.get_by_role("alert").first
+    assert alert.is_visible() and "EMERGENCY" in alert.inner_text()  # the most urgent comes first
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     page.screenshot(path=str(ARTIFACTS / "phone.png"))
     context.close()

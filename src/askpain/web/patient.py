@@ -15,6 +15,7 @@ import gradio as gr
 
 from askpain.answer.compose import default_wording
 from askpain.guard.message import safe_text
+from askpain.web.help_numbers import HelpNumbers
 from askpain.web.render import answer_html, strip_media, user_html, user_text
 from askpain.web.service import Service
 
@@ -50,18 +51,6 @@ SHOW_LATEST_JS = """// askpain: scroll to the start of each new reply, so its al
 })();
 """
 HEAD = f'<script src="{SHOW_LATEST_PATH}"></script>'
-
-CSS = """
-.askpain-card {border: 3px solid #b71c1c; background: #fff4f4; color: #1a1a1a; border-radius: 8px;
-  padding: .6rem .8rem; margin: 0 0 .8rem 0}
-.askpain-card.askpain-urgent {border-color: #e65100; background: #fff8ef}
-.askpain-card.askpain-info {border: 2px solid #1565c0; background: #f3f8ff}
-.askpain-card-title {font-size: 1.05rem; margin: 0 0 .3rem 0}
-.askpain-quote {margin: .4rem 0}
-.askpain-source summary {cursor: pointer}
-.askpain-source blockquote {border-left: 4px solid #999; margin: .3rem 0 .6rem 0; padding-left: .6rem}
-.askpain-help, .askpain-disclaimer {font-size: .92rem}
-"""
 
 MAX_HISTORY_MESSAGES = 200  # earlier messages read back from a conversation; older ones are dropped
 
@@ -116,11 +105,12 @@ def respond(service: Service, message: object, history: object) -> tuple[list[di
     earlier = chat_messages(history)
     turn = len(earlier) // 2 + 1
     asked = [user_text(text) for role, text in earlier if role == "user"]
+    numbers = HelpNumbers.from_settings(service.settings)
     try:
-        reply = answer_html(service.ask(message, asked), turn)
+        reply = answer_html(service.ask(message, asked), turn, numbers=numbers)
     except Exception:  # a patient sees a plain message, never a traceback
         log.exception("answering failed")
-        reply = SORRY
+        reply = numbers.link(SORRY)
     shown = [
         {
             "role": role,
@@ -135,8 +125,9 @@ def respond(service: Service, message: object, history: object) -> tuple[list[di
 
 def build_patient_page(service: Service) -> gr.Blocks:
     wording = default_wording()
+    numbers = HelpNumbers.from_settings(service.settings)
     with gr.Blocks(title="askpain — after your injection", delete_cache=(3600, 3600)) as page:
-        gr.Markdown(INTRO)
+        gr.Markdown(numbers.link_markdown(INTRO))
         chatbot = gr.Chatbot(
             label="Conversation",
             elem_id="askpain-chat",
@@ -168,7 +159,8 @@ def build_patient_page(service: Service) -> gr.Blocks:
         gr.Markdown("**Example questions**")
         with gr.Row():
             examples = [
-                gr.Button(q, size="sm") for q in (*wording.examples, "What is a diagnostic nerve block?")
+                gr.Button(q, size="sm", elem_classes="askpain-example")
+                for q in (*wording.examples, "What is a diagnostic nerve block?")
             ]
         questions = {button._id: button.value for button in examples}
 

@@ -1,5 +1,7 @@
 """An Answer as safe HTML for the chat page. Every piece of corpus or patient text is escaped
-here, on the server; the only markup is ours: alert cards, [n] links, expandable sources."""
+here, on the server; the only markup is ours: alert cards, [n] links, expandable sources, and
+the help numbers of our fixed wording as tap-to-call and tap-to-text links (quotes from the
+corpus stay as they are)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from html import escape, unescape
 
 from askpain.answer.compose import Wording, default_wording
 from askpain.types import Answer, RedFlag
+from askpain.web.help_numbers import HelpNumbers
 
 _MARKER = re.compile(r" \[(\d+)\]$")
 # Tags that make a browser fetch or run something: never part of a chat message.
@@ -25,15 +28,17 @@ def _inline(text: str) -> str:
     return re.sub(r"(?<!\w)_(.+?)_(?!\w)", r"<em>\1</em>", html)
 
 
-def _card(flag: RedFlag, wording: Wording, turn: int, cited: dict[str, int]) -> str:
+def _card(flag: RedFlag, wording: Wording, turn: int, cited: dict[str, int], numbers: HelpNumbers) -> str:
     urgency = wording.alert_heading[flag.urgency] if not flag.asked else wording.card_heading
     icon, role, kind = ("ℹ️", "note", "info") if flag.asked else ("⚠️", "alert", flag.urgency)
     link = f' <a href="#src-{turn}-{cited[flag.id]}">[{cited[flag.id]}]</a>' if flag.id in cited else ""
+    # An alert (not a "Good to know" card) also gets large Call / Text buttons.
+    buttons = "" if flag.asked else numbers.buttons(flag.message)
     return (
         f'<div class="askpain-card askpain-{kind}" role="{role}">'
         f'<p class="askpain-card-title"><span aria-hidden="true">{icon}</span> '
         f"<strong>{escape(urgency)}: {escape(flag.title)}</strong></p>"
-        f"<p>{escape(flag.message)}{link}</p></div>"
+        f"<p>{numbers.link(escape(flag.message))}{link}</p>{buttons}</div>"
     )
 
 
@@ -57,15 +62,19 @@ def _body(markdown: str, turn: int) -> str:
     return "".join(parts)
 
 
-def answer_html(answer: Answer, turn: int, wording: Wording | None = None) -> str:
-    """The reply for the chat page; `turn` keeps source anchors unique within a conversation."""
+def answer_html(
+    answer: Answer, turn: int, wording: Wording | None = None, numbers: HelpNumbers | None = None
+) -> str:
+    """The reply for the chat page; `turn` keeps source anchors unique within a conversation,
+    `numbers` are the clinic's help numbers (default: the wording's, 911 and 988)."""
     wording = wording or default_wording()
+    numbers = numbers or HelpNumbers()
     cited = dict(answer.red_flag_citations)
-    parts = [_card(f, wording, turn, cited) for f in (*answer.red_flags, *answer.cards)]
+    parts = [_card(f, wording, turn, cited, numbers) for f in (*answer.red_flags, *answer.cards)]
     if answer.guardrail_failed:
         from askpain.guard.engine import FAIL_SAFE
 
-        parts.insert(0, _card(FAIL_SAFE, wording, turn, {}))
+        parts.insert(0, _card(FAIL_SAFE, wording, turn, {}, numbers))
     parts.append(_body(answer.body, turn))
     if answer.citations:
         sources = "".join(
@@ -75,7 +84,7 @@ def answer_html(answer: Answer, turn: int, wording: Wording | None = None) -> st
             for c in answer.citations
         )
         parts.append(f'<div class="askpain-sources"><p><strong>Sources</strong></p>{sources}</div>')
-    parts.append(f'<p class="askpain-help">{_inline(wording.help_now)}</p>')
+    parts.append(f'<p class="askpain-help">{numbers.link(_inline(wording.help_now))}</p>')
     parts.append(f'<p class="askpain-disclaimer">{_inline(wording.disclaimer)}</p>')
     return "".join(parts)
 

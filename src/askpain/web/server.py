@@ -37,9 +37,9 @@ from starlette.requests import Request  # noqa: E402
 from starlette.responses import Response  # noqa: E402
 from starlette.routing import Mount  # noqa: E402
 
+from askpain.errors import SettingsError  # noqa: E402
 from askpain.settings import Settings  # noqa: E402
 from askpain.web.patient import (  # noqa: E402
-    CSS,
     HEAD,
     SHOW_LATEST_JS,
     SHOW_LATEST_PATH,
@@ -48,6 +48,7 @@ from askpain.web.patient import (  # noqa: E402
 )
 from askpain.web.service import Service  # noqa: E402
 from askpain.web.staff import audit, build_staff_page, remove_outputs  # noqa: E402
+from askpain.web.style import CSS  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -878,9 +879,13 @@ def create_app(
 def main() -> None:
     import uvicorn
 
+    try:  # before output is redacted: a wrong ASKPAIN_* value is the operator's to read and fix
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        sys.exit(f"askpain: {exc}")
     configure_output()
     server = ServerSettings.from_env()
-    service = Service.open(Settings.from_env())
+    service = Service.open(settings)
     app = create_app(service, server)
     where = f"http://{server.host}:{server.port}/"
     staff = (

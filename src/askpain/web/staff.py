@@ -23,6 +23,7 @@ from askpain.evals.questionset import load_question_set
 from askpain.evals.report import FIGURES, format_figure, write_report
 from askpain.ingest.corpus import load_corpus
 from askpain.settings import REPO_ROOT
+from askpain.web.help_numbers import HelpNumbers
 from askpain.web.render import answer_html
 from askpain.web.service import Service
 
@@ -107,7 +108,9 @@ def trace(service: Service, question: str):
         for s in t.get("sentences", [])
     ]
     record = json.dumps(answer.to_record(), ensure_ascii=False, indent=2)
-    return answer_html(answer, 1), guard, passages, sentences, record
+    # The answer as the patient sees it, with the clinic's help numbers.
+    shown = answer_html(answer, 1, numbers=HelpNumbers.from_settings(service.settings))
+    return shown, guard, passages, sentences, record
 
 
 def run_question_set(service: Service, file_path: str | None, progress, request: object = None):

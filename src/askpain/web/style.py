@@ -1,0 +1,68 @@
+"""The chat page's CSS: alert cards readable in light, dark and forced-colors modes, large Call
+and Text buttons, inputs that phones do not zoom into, and a focus ring that shows.
+
+Delivered as Gradio's `css=` (server.py): Gradio adds it to the page at run time as a <style>
+element, which the CSP's `style-src 'unsafe-inline'` already allows, so no hash changes. Gradio
+copies each rule under `.gradio-container… .contain` (more specific than its own rules); a rule
+for dark mode must have one selector, starting with `.dark`, for that copy to be right.
+
+Light or dark: the page follows the device's setting (Gradio puts `.dark` on <body>), and every
+colour here is chosen for both. We do not force a light page: many people in pain are sensitive
+to light (migraine, a spinal headache after a shot) and a page that glares at night gets
+closed. Each colour pair below is at least 4.5:1 for text and 3:1 for borders and the focus
+ring (WCAG 2.2 AA); tests/web/test_patient_page.py measures them in the browser.
+
+Forced colors (Windows High Contrast): the browser replaces every colour, so cards and buttons
+keep a solid border (a box-shadow would vanish) and the focus ring is an outline.
+"""
+
+CSS = """
+:root {--askpain-focus: #1d4ed8}
+.dark {--askpain-focus: #93c5fd}
+
+.askpain-card {--askpain-card-bg: #fff4f4; --askpain-card-text: #1a1a1a; --askpain-card-edge: #b71c1c;
+  border: 3px solid var(--askpain-card-edge); background: var(--askpain-card-bg);
+  color: var(--askpain-card-text); border-radius: 8px; padding: .6rem .8rem; margin: 0 0 .8rem 0}
+.askpain-card.askpain-urgent {--askpain-card-bg: #fff8ef; --askpain-card-edge: #e65100}
+.askpain-card.askpain-info {--askpain-card-bg: #f3f8ff; --askpain-card-edge: #1565c0; border-width: 2px}
+.dark .askpain-card {--askpain-card-bg: #3b0d0d; --askpain-card-text: #fdecec; --askpain-card-edge: #f87171}
+.dark .askpain-card.askpain-urgent {--askpain-card-bg: #3a1d06; --askpain-card-text: #fff1e0;
+  --askpain-card-edge: #fb923c}
+.dark .askpain-card.askpain-info {--askpain-card-bg: #0f2540; --askpain-card-text: #e8f1ff;
+  --askpain-card-edge: #60a5fa}
+.askpain-card p, .askpain-card strong, .askpain-card a:not(.askpain-call) {color: var(--askpain-card-text)}
+.askpain-card-title {font-size: 1.05rem; margin: 0 0 .3rem 0}
+
+.askpain-tel {color: inherit; font-weight: 700; text-decoration: underline}
+.askpain-actions {display: flex; flex-wrap: wrap; gap: .5rem; margin: .6rem 0 .1rem 0}
+.askpain-card a.askpain-call {display: inline-flex; align-items: center; gap: .4rem; min-height: 44px;
+  padding: .4rem 1rem; border: 2px solid #7f1d1d; border-radius: 6px; background: #b71c1c;
+  color: #ffffff; font-weight: 700; text-decoration: none}
+.askpain-card a.askpain-call:hover {background: #8e1616}
+.dark .askpain-card a.askpain-call {border-color: #fca5a5}
+
+.askpain-quote {margin: .4rem 0}
+.askpain-source summary {cursor: pointer}
+.askpain-source blockquote {border-left: 4px solid #999; margin: .3rem 0 .6rem 0; padding-left: .6rem}
+.askpain-help, .askpain-disclaimer {font-size: .92rem}
+
+#askpain-question textarea {font-size: max(16px, 1rem)}
+.askpain-example {font-size: max(16px, 1rem)}
+#askpain-send {background: #c2410c; color: #ffffff}
+/* Invisible in colour; drawn in forced colors, where a button would otherwise be bare text. */
+#askpain-send, #askpain-new, .askpain-example {border: 2px solid transparent}
+#askpain-send:hover {background: #9a3412}
+
+button:focus-visible, a:focus-visible, textarea:focus-visible, input:focus-visible,
+summary:focus-visible {outline: 3px solid var(--askpain-focus); outline-offset: 2px}
+/* Gradio's text box has `outline: none !important` and only a faint shadow when focused. */
+#askpain-question textarea:focus-visible {outline: 3px solid var(--askpain-focus) !important}
+
+@media (forced-colors: active) {
+  .askpain-card {border: 3px solid CanvasText}
+  .askpain-card a.askpain-call {border: 2px solid LinkText}
+  button:focus-visible, a:focus-visible, textarea:focus-visible, input:focus-visible,
+  summary:focus-visible {outline: 3px solid Highlight}
+  #askpain-question textarea:focus-visible {outline: 3px solid Highlight !important}
+}
+"""
