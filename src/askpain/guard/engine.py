@@ -225,12 +225,16 @@ def _verdict(rule: Rule, canon: Canonical, i: int, j: int, table: RuleTable) -> 
 _NOT_BEFORE = re.compile(
     r"(?:^| )(?:not|isn't|hasn't|haven't|won't|doesn't|didn't|never|wasn't|aren't|no)(?: [a-z']+)? ?$"
 )
-_BACK_TO_NORMAL = re.compile(r"(?:normal|normally|fine|ok|okay|better|myself|properly|well) again")
+_BACK_TO_NORMAL = re.compile(
+    r"(?:normal|normally|fine|ok|okay|better|myself|properly|well|gone|clear|good|without it) (?:again|now)"
+    r"|(?:not|never|hasn't|haven't|has not|have not|didn't|did not|won't|no) (?:[a-z']+ )?"
+    r"(?:returned|return|come back|came back|back|again|worse|spreading)"
+)
 
 
 def _returned(words: str, ctx) -> bool:
     """Whether words after a resolution say the sign came back ("gone, but it's back again");
-    "walking normally again" says it did not."""
+    "walking normally again", "fine now" and "has not returned" say it did not."""
     return bool(set(_BACK_TO_NORMAL.sub(" ", words).split()) & ctx.returned_after)
 
 
@@ -337,6 +341,7 @@ class _Findings:
 
 def _scan_rules(message: Message, canon: Canonical, table: RuleTable, found: _Findings) -> None:
     text = message.text
+    judged: dict[tuple[str, int, int], str] = {}
     for rule, layer, match, no_sign in _matches(table, canon):
         a, b = match.span()
         if no_sign.overlap(a, b):
@@ -352,7 +357,9 @@ def _scan_rules(message: Message, canon: Canonical, table: RuleTable, found: _Fi
                  "start": start, "end": end}
             )  # fmt: skip
             continue
-        verdict = _verdict(rule, canon, i, j, table)
+        verdict = judged.get((rule.id, i, j))
+        if verdict is None:  # a phrase and a combination often match the same words
+            verdict = judged[rule.id, i, j] = _verdict(rule, canon, i, j, table)
         # A combination's words may stand apart ("fever years ago after a shot"): a time
         # in the past between them puts the whole of it in the past.
         if (

@@ -153,8 +153,9 @@ class WordIndex:
                     self._second.setdefault(word, _Tier()).add(rest, n)
         self._tried: dict[tuple[str, str | None], tuple[tuple[int, tuple[int, ...]], ...]] = {}
 
-    def _candidates(self, word: str, after: str | None) -> tuple[tuple[int, tuple[int, ...]], ...]:
-        """(alternation, its alternatives) that can start at `word` followed by `after`."""
+    def _candidates(self, word: str, after: str | None) -> tuple[tuple[int, tuple[re.Pattern, ...]], ...]:
+        """(alternation, the regexes of its alternatives) that can start at `word` followed by
+        `after`, in their order."""
         key = (word, after)
         found = self._tried.get(key)
         if found is None:
@@ -163,11 +164,11 @@ class WordIndex:
             second = self._second.get(word)
             if second is not None and after is not None:
                 second.find(after, numbers)
-            grouped: dict[int, list[int]] = {}
+            grouped: dict[int, list[re.Pattern]] = {}
             for n in sorted(numbers):
                 s, k = self._numbers[n]
-                grouped.setdefault(s, []).append(k)
-            found = tuple((s, tuple(ks)) for s, ks in grouped.items())
+                grouped.setdefault(s, []).append(self.alternations[s].regexes[k])
+            found = tuple((s, tuple(regexes)) for s, regexes in grouped.items())
             if len(self._tried) > 100_000:  # a flood of new words: keep memory bounded
                 self._tried.clear()
             self._tried[key] = found
@@ -178,14 +179,17 @@ class WordIndex:
         `alternation.pattern.finditer(text)`, given the text's tokens and where each starts."""
         found: list[list[re.Match]] = [[] for _ in self.alternations]
         free_from = [0] * len(self.alternations)  # where each alternation's next match may start
-        last = len(tokens) - 1
-        for t, (token, start) in enumerate(zip(tokens, starts, strict=True)):
-            for s, ks in self._candidates(token, tokens[t + 1] if t < last else None):
+        tried, last = self._tried, len(tokens) - 1
+        for t, start in enumerate(starts):
+            key = (tokens[t], tokens[t + 1] if t < last else None)
+            candidates = tried.get(key)
+            if candidates is None:
+                candidates = self._candidates(*key)
+            for s, regexes in candidates:
                 if start < free_from[s]:
                     continue
-                regexes = self.alternations[s].regexes
-                for k in ks:
-                    match = regexes[k].match(text, start)
+                for regex in regexes:
+                    match = regex.match(text, start)
                     if match:
                         found[s].append(match)
                         free_from[s] = match.end()
