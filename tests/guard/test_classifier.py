@@ -21,7 +21,8 @@ WEIGHTS = (resources.files("askpain.guard") / "data" / "classifier.json").read_t
 def test_weights_match_their_checksum_and_the_training_data():
     clf = default_classifier()
     assert clf.ids == RED_FLAG_IDS
-    assert clf.weights.shape == (len(RED_FLAG_IDS), 384)
+    assert clf.hidden_weights.shape == (384, clf.weights.shape[1])  # MiniLM's 384 dimensions in
+    assert clf.weights.shape[0] == len(RED_FLAG_IDS)
     # Editing the training data without retraining is caught here: run
     # scripts/train_guard_classifier.py after changing evals/guard/dev/ or the rule table.
     assert clf.meta["training_data_sha256"] == items_digest(training_items())
@@ -30,6 +31,10 @@ def test_weights_match_their_checksum_and_the_training_data():
 def test_damaged_weights_are_refused():
     payload = json.loads(WEIGHTS)
     payload["weights"][0][0] += 0.5
+    with pytest.raises(ClassifierError, match="checksum"):
+        load_classifier(json.dumps(payload))
+    payload = json.loads(WEIGHTS)
+    payload["hidden_bias"][0] += 0.5
     with pytest.raises(ClassifierError, match="checksum"):
         load_classifier(json.dumps(payload))
     with pytest.raises(ClassifierError):
