@@ -69,6 +69,7 @@ def test_pages_have_a_csp_without_inline_or_eval_script(server, path):
         "gradio_api/info",
         "theme.css",
         "askpain-static/show-latest.js",
+        "askpain-static/reply-links.js",
         "no-such-page",
         "staff/config",
     ],

@@ -35,8 +35,9 @@ def test_only_the_chat_endpoint_is_public(client):
 def test_factual_answer_with_citations(client):
     html = reply(client, "What is radiofrequency ablation?")
     assert "radio waves" in html
-    assert '<details id="src-1-1"' in html and "<blockquote>" in html
-    assert '<a href="#src-1-1">[1]</a>' in html
+    assert '<details class="askpain-source">' in html and '<blockquote id="src-1-1">' in html
+    # [1] leads to the quoted sentence, marked in its passage (the <details> opens around it).
+    assert '<a href="#q-1-1">[1]</a>' in html and '<mark id="q-1-1">' in html
 
 
 def test_red_flag_alert_comes_first(client):

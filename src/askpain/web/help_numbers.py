@@ -49,12 +49,6 @@ class HelpNumbers:
 
         return _WORDING_NUMBER.sub(call, html)
 
-    def link_markdown(self, markdown: str) -> str:
-        """The same for Markdown (the page's intro): [112](tel:112)."""
-        return _WORDING_NUMBER.sub(
-            lambda m: f"[{self._number(m.group(1))}](tel:{_dial(self._number(m.group(1)))})", markdown
-        )
-
     def buttons(self, text: str) -> str:
         """Large Call and Text links for the numbers an alert's text names, in the text's order;
         "" when it names none. A patient in trouble taps one instead of reading for the number."""

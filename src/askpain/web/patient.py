@@ -1,32 +1,43 @@
 """The patient chat page (Gradio).
 
-One server event exists: `/chat`. Enter, the Send button and the example buttons all trigger
-it (the example buttons are told apart by the event's target); "New conversation" is a plain
-link that reloads the page, and the scroll to each new reply is a static script file. So there
-is nothing else to call anonymously, and no inline or evaluated JavaScript (see the CSP in
-server.py).
+One server event exists: `/chat`. Enter, the Send button, the example buttons and the suggested
+questions in replies all trigger it (the example buttons are told apart by the event's target; a
+suggestion goes through the text box and Send, scripts.py); "New conversation" is a plain link
+that reloads the page. So there is nothing else to call anonymously, and no inline or evaluated
+JavaScript (see the CSP in server.py).
+
+The first screen holds what askpain helps with, the text box and Send, on a phone as on a
+desktop. "When to get help now" is pinned to the top of the screen, one line until opened, and
+the disclaimer is shown once, under the text box: replies no longer repeat them (render.py).
+The longer intro gives way to a closed "About askpain" once the conversation has a message
+(style.py, with CSS alone).
 """
 
 from __future__ import annotations
 
 import logging
+from html import escape
 
 import gradio as gr
 
-from askpain.answer.compose import default_wording
+from askpain.answer.compose import Wording, default_wording
 from askpain.guard.message import safe_text
 from askpain.web.help_numbers import HelpNumbers
-from askpain.web.render import answer_html, strip_media, user_html, user_text
+from askpain.web.render import answer_html, inline_html, strip_media, user_html, user_text
 from askpain.web.service import Service
 
 log = logging.getLogger(__name__)
 
-INTRO = """# askpain
-**Questions after a steroid, cortisone or epidural injection that did not relieve your pain.**
-askpain answers from your clinic's own documents and shows where each answer comes from.
-
-It is education, not medical advice, and it does not know your health history.
-**In an emergency, call 911 (or your local emergency number) now.**"""
+LEAD = (
+    "# askpain\n"
+    "**Questions after a steroid, cortisone or epidural injection that did not relieve your pain.**"
+)
+INTRO = (
+    "<p>askpain answers from your clinic's own documents, quoted word for word. Tap or click a "
+    "number such as [1] to read the passage it comes from. It can tell you why a shot may not have worked, "
+    "what else you can try, which tests you may need and when surgery is an option.</p>"
+    "<p><strong>In an emergency, call 911 (or your local emergency number) now.</strong></p>"
+)
 
 SORRY = (
     "<p>Sorry, something went wrong on our side and I could not answer. Please try again, or call "
@@ -34,23 +45,19 @@ SORRY = (
     "that is getting worse, call 911 or go to the emergency department now.</p>"
 )
 
-# Served by server.py as a file and loaded through the page's <head>: a script file, not an
-# inline or `js=` script, so the page needs neither 'unsafe-inline' nor 'unsafe-eval'.
-SHOW_LATEST_PATH = "/askpain-static/show-latest.js"
-SHOW_LATEST_JS = """// askpain: scroll to the start of each new reply, so its alert card is what shows first.
-(() => {
-  let seen = 0;
-  const check = () => {
-    const replies = document.querySelectorAll('#askpain-chat .bot-row');
-    if (replies.length > seen) {
-      replies[replies.length - 1].scrollIntoView({block: 'start', behavior: 'instant'});
-    }
-    seen = replies.length;
-  };
-  new MutationObserver(check).observe(document.documentElement, {childList: true, subtree: true});
-})();
-"""
-HEAD = f'<script src="{SHOW_LATEST_PATH}"></script>'
+
+def help_now_html(wording: Wording, numbers: HelpNumbers) -> str:
+    """The wording's "When to get help now" as a one-line disclosure: its bold heading is the
+    summary, the rest opens below it."""
+    heading, sep, rest = wording.help_now.removeprefix("**").partition(":** ")
+    if not sep:  # no bold heading in the wording: the whole text opens below ours
+        heading, rest = "When to get help now", wording.help_now
+    return (
+        f'<details class="askpain-helpnow"><summary><span aria-hidden="true">⚠️</span> '
+        f"<strong>{escape(heading)}</strong></summary>"
+        f"<p>{numbers.link(inline_html(rest))}</p></details>"
+    )
+
 
 MAX_HISTORY_MESSAGES = 200  # earlier messages read back from a conversation; older ones are dropped
 
@@ -126,8 +133,13 @@ def respond(service: Service, message: object, history: object) -> tuple[list[di
 def build_patient_page(service: Service) -> gr.Blocks:
     wording = default_wording()
     numbers = HelpNumbers.from_settings(service.settings)
+    intro = numbers.link(INTRO)
     with gr.Blocks(title="askpain — after your injection", delete_cache=(3600, 3600)) as page:
-        gr.Markdown(numbers.link_markdown(INTRO))
+        gr.Markdown(help_now_html(wording, numbers), elem_id="askpain-helpnow")
+        gr.Markdown(LEAD, elem_id="askpain-lead")
+        # Two copies of the intro: open on the empty page, closed once there is a conversation.
+        gr.Markdown(intro, elem_id="askpain-intro")
+        gr.Markdown(f"<details><summary>About askpain</summary>{intro}</details>", elem_id="askpain-about")
         chatbot = gr.Chatbot(
             label="Conversation",
             elem_id="askpain-chat",
@@ -139,8 +151,12 @@ def build_patient_page(service: Service) -> gr.Blocks:
             latex_delimiters=[],
             feedback_options=None,
             buttons=[],
-            height="65vh",
-            # No jump to the bottom: SHOW_LATEST_JS scrolls to the start of the new reply, so
+            # As tall as the conversation, up to 65% of the screen: an empty chat leaves room
+            # for the text box and Send on the first screen of a phone.
+            height=None,
+            max_height="65vh",
+            min_height=120,
+            # No jump to the bottom: show-latest.js (scripts.py) scrolls to the start of the new reply, so
             # its alert card, which comes first, is what the patient sees.
             autoscroll=False,
             placeholder="Ask a question below, or pick an example.",
@@ -156,6 +172,7 @@ def build_patient_page(service: Service) -> gr.Blocks:
             send = gr.Button("Send", variant="primary", elem_id="askpain-send")
             # A link that reloads the page: a new, empty conversation with no server event.
             gr.Button("New conversation", elem_id="askpain-new", link="./")
+        gr.Markdown(f"<p>{inline_html(wording.disclaimer)}</p>", elem_id="askpain-disclaimer")
         gr.Markdown("**Example questions**")
         with gr.Row():
             examples = [

@@ -1,15 +1,25 @@
 """An Answer as safe HTML for the chat page. Every piece of corpus or patient text is escaped
-here, on the server; the only markup is ours: alert cards, [n] links, expandable sources, and
-the help numbers of our fixed wording as tap-to-call and tap-to-text links (quotes from the
-corpus stay as they are)."""
+here, on the server; the only markup is ours: alert cards, [n] links, expandable sources with
+the quoted sentences marked, suggested questions as buttons, and the help numbers of our fixed
+wording as tap-to-call and tap-to-text links (quotes from the corpus stay as they are).
+
+Only the page changes: a reply shows "When to get help now" when it raised an alert (the page
+keeps it pinned for every other reply) and never the disclaimer (the page shows it once). The
+answer record (`Answer.answer`) keeps both.
+
+Citations need no script: each `[n]` links to the quoted sentence's <mark> inside its closed
+<details> source, and a browser that follows the HTML standard opens the <details> when it
+scrolls to an element inside it (reply-links.js does it for older browsers); `:target`
+(style.py) outlines the sentence."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from html import escape, unescape
 
 from askpain.answer.compose import Wording, default_wording
-from askpain.types import Answer, RedFlag
+from askpain.types import Answer, Passage, RedFlag
 from askpain.web.help_numbers import HelpNumbers
 
 _MARKER = re.compile(r" \[(\d+)\]$")
@@ -21,17 +31,16 @@ _MEDIA = re.compile(
 )
 
 
-def _inline(text: str) -> str:
+def inline_html(text: str) -> str:
     """Escape, then the two emphases our fixed wording uses: **bold** and _italic_."""
     html = escape(text, quote=False)
     html = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", html)
     return re.sub(r"(?<!\w)_(.+?)_(?!\w)", r"<em>\1</em>", html)
 
 
-def _card(flag: RedFlag, wording: Wording, turn: int, cited: dict[str, int], numbers: HelpNumbers) -> str:
+def _card(flag: RedFlag, wording: Wording, link: str, numbers: HelpNumbers) -> str:
     urgency = wording.alert_heading[flag.urgency] if not flag.asked else wording.card_heading
     icon, role, kind = ("ℹ️", "note", "info") if flag.asked else ("⚠️", "alert", flag.urgency)
-    link = f' <a href="#src-{turn}-{cited[flag.id]}">[{cited[flag.id]}]</a>' if flag.id in cited else ""
     # An alert (not a "Good to know" card) also gets large Call / Text buttons.
     buttons = "" if flag.asked else numbers.buttons(flag.message)
     return (
@@ -42,50 +51,122 @@ def _card(flag: RedFlag, wording: Wording, turn: int, cited: dict[str, int], num
     )
 
 
-def _body(markdown: str, turn: int) -> str:
-    """Our body Markdown (paragraphs, "- " lists, "sentence [n]" lines) as HTML."""
-    parts = []
+def _suggestions(lines: list[str], questions: frozenset[str]) -> str | None:
+    """A "- " list of the wording's own questions as buttons that ask them (reply-links.js);
+    None when the list holds anything else."""
+    items = [line[2:] for line in lines]
+    if not all(item in questions for item in items):
+        return None
+    buttons = "".join(
+        f'<li><button type="button" class="askpain-suggest">{escape(q, quote=False)}</button></li>'
+        for q in items
+    )
+    return f'<ul class="askpain-suggestions">{buttons}</ul>'
+
+
+def _body(markdown: str, quote_target: Callable[[int, str], str], questions: frozenset[str]) -> str:
+    """Our body Markdown (paragraphs, "- " lists, "sentence [n]" lines) as HTML; the k-th quoted
+    sentence's [n] links to quote_target(k, n)."""
+    parts, k = [], 0
     for block in markdown.split("\n\n"):
         lines = block.split("\n")
         if all(line.startswith("- ") for line in lines):
-            items = "".join(f"<li>{_inline(line[2:])}</li>" for line in lines)
-            parts.append(f"<ul>{items}</ul>")
+            items = "".join(f"<li>{inline_html(line[2:])}</li>" for line in lines)
+            parts.append(_suggestions(lines, questions) or f"<ul>{items}</ul>")
             continue
         text = " ".join(lines)
         marker = _MARKER.search(text)
         if marker:
             n = marker.group(1)
-            sentence = _inline(text[: marker.start()])
-            parts.append(f'<p class="askpain-quote">{sentence} <a href="#src-{turn}-{n}">[{n}]</a></p>')
+            sentence = inline_html(text[: marker.start()])
+            href = quote_target(k, n)
+            k += 1
+            parts.append(f'<p class="askpain-quote">{sentence} <a href="#{href}">[{n}]</a></p>')
         else:
-            parts.append(f"<p>{_inline(text)}</p>")
+            parts.append(f"<p>{inline_html(text)}</p>")
     return "".join(parts)
+
+
+def _marked(text: str, spans: list[tuple[int, int, str]]) -> str:
+    """`text` escaped, with each (start, end, id) span (none overlap) in a <mark id=…>."""
+    html, at = [], 0
+    for start, end, mark_id in sorted(spans):
+        html.append(escape(text[at:start]))
+        html.append(f'<mark id="{mark_id}">{escape(text[start:end])}</mark>')
+        at = end
+    html.append(escape(text[at:]))
+    return "".join(html)
+
+
+def _sentence_around(passage: Passage, phrase: str) -> tuple[int, int] | None:
+    """(start, end) in passage.text of the passage's sentence that holds `phrase`."""
+    at = passage.text.find(phrase)
+    if at < 0:
+        return None
+    for span in passage.sentences:
+        start, end = span.start - passage.start, span.end - passage.start
+        if start <= at < end:
+            return start, max(end, at + len(phrase))
+    return at, at + len(phrase)
 
 
 def answer_html(
     answer: Answer, turn: int, wording: Wording | None = None, numbers: HelpNumbers | None = None
 ) -> str:
-    """The reply for the chat page; `turn` keeps source anchors unique within a conversation,
+    """The reply for the chat page; `turn` keeps anchors unique within a conversation,
     `numbers` are the clinic's help numbers (default: the wording's, 911 and 988)."""
     wording = wording or default_wording()
     numbers = numbers or HelpNumbers()
+    passages = {c.n: c.passage for c in answer.citations}
+    marks: dict[int, list[tuple[int, int, str]]] = {n: [] for n in passages}
+
+    def mark(n: int, span: tuple[int, int] | None, mark_id: str) -> str:
+        """The anchor to link to: the span, marked (once), or the whole passage when the span
+        cannot be found or would cut across one already marked."""
+        for start, end, existing in marks[n]:
+            if span == (start, end):
+                return existing
+            if span is not None and span[0] < end and start < span[1]:
+                span = None
+        if span is None:
+            return f"src-{turn}-{n}"
+        marks[n].append((*span, mark_id))
+        return mark_id
+
+    def quote_target(k: int, n: str) -> str:
+        """The anchor for the k-th quoted sentence: answer.sentences[k], a verbatim slice of
+        passage n."""
+        if k >= len(answer.sentences) or str(answer.sentences[k][1]) != n or int(n) not in passages:
+            return f"src-{turn}-{n}"
+        text = answer.sentences[k][0]
+        at = passages[int(n)].text.find(text)
+        return mark(int(n), (at, at + len(text)) if at >= 0 and text else None, f"q-{turn}-{k + 1}")
+
     cited = dict(answer.red_flag_citations)
-    parts = [_card(f, wording, turn, cited, numbers) for f in (*answer.red_flags, *answer.cards)]
+    cards = []
+    for flag in (*answer.red_flags, *answer.cards):
+        link = ""
+        if flag.id in cited and cited[flag.id] in passages:
+            n = cited[flag.id]
+            span = _sentence_around(passages[n], flag.backed_by) if flag.backed_by else None
+            link = f' <a href="#{mark(n, span, f"flag-{turn}-{flag.id}")}">[{n}]</a>'
+        cards.append(_card(flag, wording, link, numbers))
     if answer.guardrail_failed:
         from askpain.guard.engine import FAIL_SAFE
 
-        parts.insert(0, _card(FAIL_SAFE, wording, turn, {}, numbers))
-    parts.append(_body(answer.body, turn))
+        cards.insert(0, _card(FAIL_SAFE, wording, "", numbers))
+    questions = frozenset((*wording.suggestions, *wording.examples))
+    parts = [*cards, _body(answer.body, quote_target, questions)]
     if answer.citations:
         sources = "".join(
-            f'<details id="src-{turn}-{c.n}" class="askpain-source"><summary>[{c.n}] '
+            f'<details class="askpain-source"><summary>[{c.n}] '
             f"{escape(c.passage.title)} — {escape(c.passage.section or 'Introduction')}</summary>"
-            f"<blockquote>{escape(c.passage.text)}</blockquote></details>"
+            f'<blockquote id="src-{turn}-{c.n}">{_marked(c.passage.text, marks[c.n])}</blockquote></details>'
             for c in answer.citations
         )
         parts.append(f'<div class="askpain-sources"><p><strong>Sources</strong></p>{sources}</div>')
-    parts.append(f'<p class="askpain-help">{numbers.link(_inline(wording.help_now))}</p>')
-    parts.append(f'<p class="askpain-disclaimer">{_inline(wording.disclaimer)}</p>')
+    if answer.red_flags or answer.guardrail_failed:  # otherwise the page's pinned line says it
+        parts.append(f'<p class="askpain-help">{numbers.link(inline_html(wording.help_now))}</p>')
     return "".join(parts)
 
 

@@ -39,13 +39,8 @@ from starlette.routing import Mount  # noqa: E402
 
 from askpain.errors import SettingsError  # noqa: E402
 from askpain.settings import Settings  # noqa: E402
-from askpain.web.patient import (  # noqa: E402
-    HEAD,
-    SHOW_LATEST_JS,
-    SHOW_LATEST_PATH,
-    build_patient_page,
-    clean_chat_inputs,
-)
+from askpain.web.patient import build_patient_page, clean_chat_inputs  # noqa: E402
+from askpain.web.scripts import HEAD, SCRIPTS  # noqa: E402
 from askpain.web.service import Service  # noqa: E402
 from askpain.web.staff import audit, build_staff_page, remove_outputs  # noqa: E402
 from askpain.web.style import CSS  # noqa: E402
@@ -459,7 +454,7 @@ PATIENT_GET_EXACT = {
     "/gradio_api/startup-events",
     "/gradio_api/queue/data",
     "/gradio_api/queue/status",
-    SHOW_LATEST_PATH,
+    *SCRIPTS,
 }
 PATIENT_GET_PREFIXES = (
     "/assets/",
@@ -816,6 +811,15 @@ def _staff_login(server: ServerSettings):
     return check
 
 
+def _script_file(script: str) -> Callable[[], Response]:
+    """A route that returns one of our script files; it takes no parameters."""
+
+    def serve() -> Response:
+        return Response(script, media_type="text/javascript")
+
+    return serve
+
+
 def _mounted(app: FastAPI, path: str):
     return next(route.app for route in app.routes if isinstance(route, Mount) and route.path == path)
 
@@ -836,9 +840,8 @@ def create_app(
 
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
 
-    @app.get(SHOW_LATEST_PATH, include_in_schema=False)
-    def show_latest() -> Response:
-        return Response(SHOW_LATEST_JS, media_type="text/javascript")
+    for path, script in SCRIPTS.items():
+        app.add_api_route(path, _script_file(script), methods=["GET"], include_in_schema=False)
 
     common = dict(
         run_history=False,

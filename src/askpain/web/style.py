@@ -1,5 +1,7 @@
 """The chat page's CSS: alert cards readable in light, dark and forced-colors modes, large Call
-and Text buttons, inputs that phones do not zoom into, and a focus ring that shows.
+and Text buttons, inputs that phones do not zoom into, and a focus ring that shows; "When to get
+help now" pinned to the top of the screen, the intro that gives way once a conversation starts,
+suggested questions as buttons, and the quoted sentence marked in its source.
 
 Delivered as Gradio's `css=` (server.py): Gradio adds it to the page at run time as a <style>
 element, which the CSP's `style-src 'unsafe-inline'` already allows, so no hash changes. Gradio
@@ -41,10 +43,51 @@ CSS = """
 .askpain-card a.askpain-call:hover {background: #8e1616}
 .dark .askpain-card a.askpain-call {border-color: #fca5a5}
 
+/* "When to get help now": pinned to the top of the screen, one line until it is opened. */
+#askpain-helpnow {position: sticky; top: 0; z-index: 30}
+/* Gradio's `overflow: hidden` here would make the container, which never scrolls, the one the
+   line sticks to; `clip` cuts off the same overflow without being a scroll container. */
+.gradio-container {overflow: clip !important}
+.askpain-helpnow {--askpain-help-bg: #fff8ef; --askpain-help-text: #1a1a1a; --askpain-help-edge: #c2410c;
+  border: 2px solid var(--askpain-help-edge); border-radius: 8px; background: var(--askpain-help-bg);
+  color: var(--askpain-help-text); padding: 0 .8rem; max-height: 60vh; overflow-y: auto}
+.dark .askpain-helpnow {--askpain-help-bg: #3a1d06; --askpain-help-text: #fff1e0;
+  --askpain-help-edge: #fb923c}
+.askpain-helpnow summary {cursor: pointer; padding: .55rem 0; color: var(--askpain-help-text)}
+.askpain-helpnow p, .askpain-helpnow strong, .askpain-helpnow a {color: var(--askpain-help-text)}
+.askpain-helpnow p {margin: 0 0 .6rem 0; font-size: 1rem}
+/* Whatever the page scrolls to (a new reply, a cited sentence) lands below the pinned line. */
+html {scroll-padding-top: 4.5rem}
+
+/* The intro is open on the empty page and closed ("About askpain") once there is a message. */
+#askpain-about {display: none}
+.gradio-container:has(#askpain-chat :is(.user-row, .bot-row)) #askpain-intro {display: none}
+.gradio-container:has(#askpain-chat :is(.user-row, .bot-row)) #askpain-about {display: block}
+#askpain-about summary {cursor: pointer}
+#askpain-lead h1 {margin: 0 0 .2rem 0}
+/* The empty chat's hint, below the chat's "Conversation" label rather than over it. */
+#askpain-chat .placeholder-content {padding-top: 2.2rem}
+#askpain-disclaimer p {font-size: .92rem; margin: 0}
+
 .askpain-quote {margin: .4rem 0}
 .askpain-source summary {cursor: pointer}
 .askpain-source blockquote {border-left: 4px solid #999; margin: .3rem 0 .6rem 0; padding-left: .6rem}
-.askpain-help, .askpain-disclaimer {font-size: .92rem}
+/* The sentence a reply quotes, marked in its passage; outlined when a [n] link leads to it. */
+.askpain-source mark {background: #fde68a; color: #1a1a1a; padding: 0 .1em}
+.dark .askpain-source mark {background: #5b4a0a; color: #fff7d6}
+.askpain-source mark:target, .askpain-source blockquote:target {outline: 3px solid var(--askpain-focus);
+  outline-offset: 2px}
+.askpain-help {font-size: .92rem}
+
+/* Suggested questions: buttons that ask them. */
+.askpain-suggestions {list-style: none; padding: 0; margin: .4rem 0; display: flex; flex-direction: column;
+  gap: .4rem}
+.askpain-suggestions li {margin: 0; padding: 0}
+button.askpain-suggest {font-size: max(16px, 1rem); text-align: left; min-height: 44px; width: 100%;
+  padding: .45rem .8rem; border: 2px solid #1d4ed8; border-radius: 8px; background: #eef4ff;
+  color: #1e3a8a; cursor: pointer}
+button.askpain-suggest:hover {background: #dbe7ff}
+.dark button.askpain-suggest {border-color: #93c5fd; background: #10233f; color: #e8f1ff}
 
 #askpain-question textarea {font-size: max(16px, 1rem)}
 .askpain-example {font-size: max(16px, 1rem)}
@@ -61,6 +104,8 @@ summary:focus-visible {outline: 3px solid var(--askpain-focus); outline-offset: 
 @media (forced-colors: active) {
   .askpain-card {border: 3px solid CanvasText}
   .askpain-card a.askpain-call {border: 2px solid LinkText}
+  .askpain-helpnow, button.askpain-suggest {border: 2px solid CanvasText}
+  .askpain-source mark {background: Mark; color: MarkText}
   button:focus-visible, a:focus-visible, textarea:focus-visible, input:focus-visible,
   summary:focus-visible {outline: 3px solid Highlight}
   #askpain-question textarea:focus-visible {outline: 3px solid Highlight !important}

@@ -1,0 +1,60 @@
+"""The patient page's two script files, served by server.py and loaded through the page's <head>.
+
+Script files, not inline or `js=` scripts: the CSP's `script-src 'self'` allows them, so the page
+needs neither 'unsafe-inline' nor 'unsafe-eval' and no hash changes. Neither calls the server:
+the only server event stays `/chat`, reached the way a patient reaches it.
+"""
+
+from __future__ import annotations
+
+SHOW_LATEST_PATH = "/askpain-static/show-latest.js"
+SHOW_LATEST_JS = """// askpain: scroll to the start of each new reply, so its alert card is what shows first.
+(() => {
+  let seen = 0;
+  const check = () => {
+    const replies = document.querySelectorAll('#askpain-chat .bot-row');
+    if (replies.length > seen) {
+      const reply = replies[replies.length - 1];
+      const show = () => reply.scrollIntoView({block: 'start', behavior: 'instant'});
+      show();
+      // The chat lays the new reply out over the next frames: show its start again then.
+      requestAnimationFrame(() => requestAnimationFrame(show));
+    }
+    seen = replies.length;
+  };
+  new MutationObserver(check).observe(document.documentElement, {childList: true, subtree: true});
+})();
+"""
+
+REPLY_LINKS_PATH = "/askpain-static/reply-links.js"
+REPLY_LINKS_JS = """// askpain: clicks in a reply that HTML alone cannot handle.
+(() => {
+  const ask = (button) => {
+    // A suggested question is asked exactly as if the patient had typed it and pressed Send:
+    // the same /chat event, with the conversation so far.
+    const box = document.querySelector('#askpain-question textarea');
+    const send = document.querySelector('#askpain-send');
+    if (!box || !send || send.disabled) return;
+    box.value = button.textContent;
+    box.dispatchEvent(new Event('input', {bubbles: true}));
+    requestAnimationFrame(() => send.click());  // once the text box has passed its value on
+  };
+  const openSource = (link) => {
+    // Browsers that follow the HTML standard open a closed <details> when a link scrolls to
+    // something inside it; older ones (Safari before 26) need this.
+    const target = document.getElementById(decodeURIComponent(link.hash.slice(1)));
+    const source = target && target.closest('details');
+    if (source && !source.open) source.open = true;
+  };
+  document.addEventListener('click', (event) => {
+    if (!(event.target instanceof Element)) return;
+    const suggestion = event.target.closest('#askpain-chat button.askpain-suggest');
+    if (suggestion) ask(suggestion);
+    const citation = event.target.closest('#askpain-chat a[href^="#"]');
+    if (citation) openSource(citation);
+  });
+})();
+"""
+
+SCRIPTS = {SHOW_LATEST_PATH: SHOW_LATEST_JS, REPLY_LINKS_PATH: REPLY_LINKS_JS}
+HEAD = "".join(f'<script src="{path}"></script>' for path in SCRIPTS)
