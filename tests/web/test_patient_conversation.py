@@ -185,3 +185,54 @@ def test_help_line_suggestions_and_marks_are_readable(browser, server, scheme):
         ):
             assert unreadable_text(part) == [], part
         page.screenshot(path=str(ARTIFACTS / f"conversation-{scheme}.png"), full_page=True)
+
+
+# ---- 6. "Copy answer" ---------------------------------------------------------------------------
+
+
+def _copy(page, reply) -> str:
+    """Click the reply's "Copy answer" and return what the clipboard then holds."""
+    from playwright.sync_api import expect
+
+    reply.get_by_role("button", name="Copy answer").click()
+    expect(reply.get_by_role("status")).to_have_text("Copied")
+    return page.evaluate("navigator.clipboard.readText()")
+
+
+def test_copy_answer_puts_the_reply_as_plain_text_on_the_clipboard(browser, server):
+    with open_page(browser, server) as page:
+        page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+        ask(page, "What is radiofrequency ablation?")
+        _, sentence = _quoted(page)
+        reply = page.locator(REPLY).last
+        copied = _copy(page, reply)
+        assert sentence in copied and "Sources" in copied
+        assert "Copy answer" not in copied and "<" not in copied  # plain text, without the button
+        # A source's passage is copied even while its <details> is closed.
+        assert reply.locator("details.askpain-source[open]").count() == 0
+        assert reply.locator("details.askpain-source blockquote").first.text_content()[:60] in copied
+
+        ask(page, EMERGENCY)
+        reply = page.locator(REPLY).last
+        heading = reply.get_by_role("alert").locator(".askpain-card-title strong").inner_text()
+        assert heading.startswith("EMERGENCY")
+        copied = _copy(page, reply)
+        assert copied.startswith(heading)  # the alert comes first, as on the page
+        # The alert as two lines, heading and what to do: no icon, no Call button's label.
+        card = copied.split("\n\n")[0].split("\n")
+        message = reply.get_by_role("alert").locator("p").nth(1).inner_text()
+        assert card == [heading, message] and "⚠" not in copied and "☎" not in copied
+
+
+def test_copy_answer_is_a_large_labelled_button_with_a_focus_ring(browser, server):
+    with open_page(browser, server, **PHONE) as page:
+        ask(page, "What is radiofrequency ablation?")
+        reply = page.locator(REPLY).last
+        button = reply.get_by_role("button", name="Copy answer")  # its name for screen readers
+        assert button.bounding_box()["height"] >= 44
+        assert button.evaluate("el => getComputedStyle(el).fontSize") == "16px"
+        reply.locator("summary").last.focus()
+        page.keyboard.press("Tab")  # reached by keyboard, right after the last source
+        assert button.evaluate("el => el === document.activeElement")
+        assert button.evaluate("el => getComputedStyle(el).outlineStyle") == "solid"
+        assert button.evaluate("el => getComputedStyle(el).outlineWidth") == "3px"

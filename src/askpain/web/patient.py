@@ -114,7 +114,7 @@ def respond(service: Service, message: object, history: object) -> tuple[list[di
     asked = [user_text(text) for role, text in earlier if role == "user"]
     numbers = HelpNumbers.from_settings(service.settings)
     try:
-        reply = answer_html(service.ask(message, asked), turn, numbers=numbers)
+        reply = answer_html(service.ask(message, asked), turn, numbers=numbers, copy_button=True)
     except Exception:  # a patient sees a plain message, never a traceback
         log.exception("answering failed")
         reply = numbers.link(SORRY)

@@ -10,7 +10,10 @@ answer record (`Answer.answer`) keeps both.
 Citations need no script: each `[n]` links to the quoted sentence's <mark> inside its closed
 <details> source, and a browser that follows the HTML standard opens the <details> when it
 scrolls to an element inside it (reply-links.js does it for older browsers); `:target`
-(style.py) outlines the sentence."""
+(style.py) outlines the sentence.
+
+On the patient page each reply ends with a "Copy answer" button; reply-links.js copies the reply's
+plain text in the browser, so it needs no server event."""
 
 from __future__ import annotations
 
@@ -22,6 +25,11 @@ from askpain.answer.compose import Wording, default_wording
 from askpain.types import Answer, Passage, RedFlag
 from askpain.web.help_numbers import HelpNumbers
 
+# The script (reply-links.js) fills the status with "Copied", which screen readers announce.
+COPY_BUTTON = (
+    '<div class="askpain-copy-row"><button type="button" class="askpain-copy">Copy answer</button>'
+    ' <span class="askpain-copy-status" role="status"></span></div>'
+)
 _MARKER = re.compile(r" \[(\d+)\]$")
 # Tags that make a browser fetch or run something: never part of a chat message.
 _MEDIA = re.compile(
@@ -111,10 +119,16 @@ def _sentence_around(passage: Passage, phrase: str) -> tuple[int, int] | None:
 
 
 def answer_html(
-    answer: Answer, turn: int, wording: Wording | None = None, numbers: HelpNumbers | None = None
+    answer: Answer,
+    turn: int,
+    wording: Wording | None = None,
+    numbers: HelpNumbers | None = None,
+    *,
+    copy_button: bool = False,
 ) -> str:
     """The reply for the chat page; `turn` keeps anchors unique within a conversation,
-    `numbers` are the clinic's help numbers (default: the wording's, 911 and 988)."""
+    `numbers` are the clinic's help numbers (default: the wording's, 911 and 988), and
+    `copy_button` ends it with "Copy answer" (the patient page, whose script makes it work)."""
     wording = wording or default_wording()
     numbers = numbers or HelpNumbers()
     passages = {c.n: c.passage for c in answer.citations}
@@ -167,6 +181,8 @@ def answer_html(
         parts.append(f'<div class="askpain-sources"><p><strong>Sources</strong></p>{sources}</div>')
     if answer.red_flags or answer.guardrail_failed:  # otherwise the page's pinned line says it
         parts.append(f'<p class="askpain-help">{numbers.link(inline_html(wording.help_now))}</p>')
+    if copy_button:
+        parts.append(COPY_BUTTON)
     return "".join(parts)
 
 

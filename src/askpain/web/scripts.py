@@ -27,7 +27,7 @@ SHOW_LATEST_JS = """// askpain: scroll to the start of each new reply, so its al
 """
 
 REPLY_LINKS_PATH = "/askpain-static/reply-links.js"
-REPLY_LINKS_JS = """// askpain: clicks in a reply that HTML alone cannot handle.
+REPLY_LINKS_JS = """// askpain: clicks in a reply that HTML alone cannot handle (suggestions, sources, copy).
 (() => {
   const ask = (button) => {
     // A suggested question is asked exactly as if the patient had typed it and pressed Send:
@@ -46,8 +46,48 @@ REPLY_LINKS_JS = """// askpain: clicks in a reply that HTML alone cannot handle.
     const source = target && target.closest('details');
     if (source && !source.open) source.open = true;
   };
+  // A reply's plain text: alerts, answer, sources (the passage even while its <details> is
+  // closed), help line; not the icons, the Call / Text buttons or the copy button itself.
+  // (The icons' aria-hidden may not survive Gradio's sanitiser, hence the second selector.)
+  const plain = (el) => {
+    const copy = el.cloneNode(true);
+    copy.querySelectorAll('[aria-hidden="true"], .askpain-card-title > span').forEach((n) => n.remove());
+    return copy.textContent.replace(/\\s+/g, ' ').trim();
+  };
+  const replyText = (reply) => {
+    const blocks = [];
+    for (const part of reply.children) {
+      if (part.matches('.askpain-copy-row')) continue;
+      if (part.matches('.askpain-card')) {
+        blocks.push([...part.querySelectorAll('p:not(.askpain-actions)')].map(plain).join('\\n'));
+      } else if (part.matches('.askpain-sources')) {
+        blocks.push('Sources');
+        part.querySelectorAll('details').forEach((source) => {
+          const [title, passage] = [source.querySelector('summary'), source.querySelector('blockquote')];
+          blocks.push(`${plain(title)}\\n"${plain(passage)}"`);
+        });
+      } else if (part.matches('ul')) {
+        blocks.push([...part.querySelectorAll('li')].map((li) => `- ${plain(li)}`).join('\\n'));
+      } else {
+        blocks.push(plain(part));
+      }
+    }
+    return blocks.filter(Boolean).join('\\n\\n');
+  };
+  const copyReply = async (button) => {
+    const row = button.closest('.askpain-copy-row');
+    const status = row.querySelector('.askpain-copy-status');
+    try {
+      await navigator.clipboard.writeText(replyText(row.parentElement));
+      status.textContent = 'Copied';
+    } catch {
+      status.textContent = 'Could not copy: select the text and copy it instead';
+    }
+  };
   document.addEventListener('click', (event) => {
     if (!(event.target instanceof Element)) return;
+    const copy = event.target.closest('#askpain-chat button.askpain-copy');
+    if (copy) copyReply(copy);
     const suggestion = event.target.closest('#askpain-chat button.askpain-suggest');
     if (suggestion) ask(suggestion);
     const citation = event.target.closest('#askpain-chat a[href^="#"]');

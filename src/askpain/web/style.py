@@ -1,7 +1,7 @@
 """The chat page's CSS: alert cards readable in light, dark and forced-colors modes, large Call
 and Text buttons, inputs that phones do not zoom into, and a focus ring that shows; "When to get
 help now" pinned to the top of the screen, the intro that gives way once a conversation starts,
-suggested questions as buttons, and the quoted sentence marked in its source.
+suggested questions and "Copy answer" as buttons, and the quoted sentence marked in its source.
 
 Delivered as Gradio's `css=` (server.py): Gradio adds it to the page at run time as a <style>
 element, which the CSP's `style-src 'unsafe-inline'` already allows, so no hash changes. Gradio
@@ -89,6 +89,14 @@ button.askpain-suggest {font-size: max(16px, 1rem); text-align: left; min-height
 button.askpain-suggest:hover {background: #dbe7ff}
 .dark button.askpain-suggest {border-color: #93c5fd; background: #10233f; color: #e8f1ff}
 
+/* "Copy answer" under each reply: as large a target as the suggestions, quieter in colour. */
+.askpain-copy-row {display: flex; align-items: center; flex-wrap: wrap; gap: .6rem; margin: .6rem 0 0 0}
+button.askpain-copy {font-size: max(16px, 1rem); min-height: 44px; padding: .45rem .9rem;
+  border: 2px solid #1d4ed8; border-radius: 8px; background: #ffffff; color: #1e3a8a; cursor: pointer}
+button.askpain-copy:hover {background: #eef4ff}
+.dark button.askpain-copy {border-color: #93c5fd; background: #0b1727; color: #e8f1ff}
+.askpain-copy-status {font-size: max(16px, 1rem)}
+
 #askpain-question textarea {font-size: max(16px, 1rem)}
 .askpain-example {font-size: max(16px, 1rem)}
 #askpain-send {background: #c2410c; color: #ffffff}
@@ -104,7 +112,7 @@ summary:focus-visible {outline: 3px solid var(--askpain-focus); outline-offset: 
 @media (forced-colors: active) {
   .askpain-card {border: 3px solid CanvasText}
   .askpain-card a.askpain-call {border: 2px solid LinkText}
-  .askpain-helpnow, button.askpain-suggest {border: 2px solid CanvasText}
+  .askpain-helpnow, button.askpain-suggest, button.askpain-copy {border: 2px solid CanvasText}
   .askpain-source mark {background: Mark; color: MarkText}
   button:focus-visible, a:focus-visible, textarea:focus-visible, input:focus-visible,
   summary:focus-visible {outline: 3px solid Highlight}
