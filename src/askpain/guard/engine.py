@@ -202,7 +202,7 @@ def _verdict(rule: Rule, canon: Canonical, i: int, j: int, table: RuleTable) -> 
         sentence = " ".join(tokens[s0:s1])
         if set(person.split()) & ctx.animals:
             return "other person"
-        if person in ctx.anyone or person.split()[-1] in ctx.anyone:
+        if person.split()[-1] in ctx.anyone:
             anyone = True  # "in rare cases people can lose bladder control": a question of fact
         elif rule.history_counts and rule.others_need:
             # A past cancer is part of the sign: "mum had breast cancer years ago, and now her

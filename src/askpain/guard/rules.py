@@ -36,15 +36,6 @@ class Rule:
     exclude: WordAlternation  # words that make a match something else ("hay fever")
     combinations: WordAlternation | None = None  # its concept combinations
 
-    @property
-    def pattern(self) -> re.Pattern:
-        """The phrase patterns as one regex (matches as `phrases`, slower on long texts)."""
-        return self.phrases.pattern
-
-    @property
-    def concepts(self) -> re.Pattern | None:
-        return self.combinations.pattern if self.combinations else None
-
 
 @dataclass(frozen=True)
 class Context:
