@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# The tests: set up .venv (and Debian's chromium and axe-core for the browser tests) when
+# The tests: set up .venv (and Debian's chromium, pdftotext and axe-core for the browser tests) when
 # missing, then lint and run the whole suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-venv.sh
-if ! command -v chromium >/dev/null 2>&1; then
+# Debian's chromium drives the browser tests; poppler-utils' pdftotext reads the printed page.
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
-    echo "Installing Debian's chromium for the browser tests..." >&2
-    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    echo "Installing Debian's ${missing[*]} for the browser tests..." >&2
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "chromium is missing; the browser tests will be skipped (run as root, or: sudo apt-get install chromium)" >&2
+    echo "${missing[*]} missing; the browser tests that need it will be skipped (run as root, or: sudo apt-get install ${missing[*]})" >&2
   fi
 fi
 # axe-core for tests/web/test_accessibility.py, pinned here and nowhere else; installed into a

@@ -1,7 +1,8 @@
 """Fixed patient wording reads at grade 6 or below, and no alert heading repeats itself.
 
 Fixed wording is every sentence askpain shows that is not quoted from the corpus: the red-flag
-titles and messages (red_flags.yaml), answer/data/wording.yaml, and the guardrail's FAIL_SAFE.
+titles and messages (red_flags.yaml), answer/data/wording.yaml, the guardrail's FAIL_SAFE and the
+chat page's own text (web/patient.py).
 Grade is Flesch-Kincaid (textstat), on the text as the patient sees it (Markdown stripped).
 """
 
@@ -20,6 +21,7 @@ from askpain.guard.engine import FAIL_SAFE, GuardrailResult
 from askpain.guard.message import read_message
 from askpain.guard.rules import default_table
 from askpain.types import RedFlag
+from askpain.web import patient
 from askpain.web.render import answer_html
 
 MAX_GRADE = 6.0
@@ -60,6 +62,11 @@ def fixed_texts() -> list[tuple[str, str]]:
     texts += [("FAIL_SAFE.title", FAIL_SAFE.title), ("FAIL_SAFE.message", FAIL_SAFE.message)]
     table = default_table()
     texts += [("red_flags.helper_lead", table.helper_lead), ("red_flags.earlier_lead", table.earlier_lead)]
+    # The chat page's own text, as shown (its HTML tags and the "# askpain" title dropped).
+    texts += [
+        (f"page.{name}", html.unescape(re.sub(r"<[^>]+>", " ", text)).removeprefix("# askpain"))
+        for name, text in ((n, getattr(patient, n)) for n in ("LEAD", "INTRO", "SORRY", "PRINT_HEADING"))
+    ]
     return texts
 
 

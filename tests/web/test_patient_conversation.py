@@ -1,8 +1,13 @@
 """The patient page over a conversation, in Chromium against `python app.py`: the first screen
 holds the question box and Send, "When to get help now" is pinned once instead of repeated in
-every reply, suggested questions ask themselves, and a [n] opens its source at the sentence."""
+every reply, suggested questions ask themselves, a [n] opens its source at the sentence, and the
+whole conversation prints (to paper or PDF) for the care team."""
 
 from __future__ import annotations
+
+import os
+import shutil
+import subprocess
 
 import pytest
 
@@ -40,7 +45,7 @@ def test_first_screen_holds_what_it_helps_with_the_box_and_send(browser, server,
         for element in (page.locator("#askpain-question textarea"), page.locator("#askpain-send")):
             assert in_view(page, element), element  # no scrolling needed
         lead = page.locator("#askpain-lead")
-        assert "did not relieve your pain" in lead.inner_text() and in_view(page, lead)
+        assert "did not help your pain" in lead.inner_text() and in_view(page, lead)
         assert page.evaluate("window.scrollY") == 0
         page.screenshot(path=str(ARTIFACTS / f"first-screen-{device}.png"))
 
@@ -236,3 +241,70 @@ def test_copy_answer_is_a_large_labelled_button_with_a_focus_ring(browser, serve
         assert button.evaluate("el => el === document.activeElement")
         assert button.evaluate("el => getComputedStyle(el).outlineStyle") == "solid"
         assert button.evaluate("el => getComputedStyle(el).outlineWidth") == "3px"
+
+
+# ---- 7. "Print or save for my care team" --------------------------------------------------------
+
+PDFTOTEXT = shutil.which("pdftotext")
+
+
+def _pdf_text(page, path) -> str:
+    """The page printed to PDF by Chromium (as "Save as PDF" does), as pdftotext reads it."""
+    if PDFTOTEXT is None:
+        message = "pdftotext is not installed (scripts/test.sh installs poppler-utils)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    page.pdf(path=str(path))
+    text = subprocess.run([PDFTOTEXT, str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return " ".join(text.split())  # lines rejoined: a sentence may wrap anywhere on paper
+
+
+def test_print_holds_every_turn_with_its_alert_and_sources(browser, server, tmp_path):
+    questions = [EMERGENCY, "What is radiofrequency ablation?", "How long does relief from RFA usually last?"]
+    with open_page(browser, server, **PHONE) as page:
+        button = page.get_by_role("button", name="Print or save for my care team")
+        assert not button.is_visible()  # nothing to print yet
+        for question in questions:
+            ask(page, question)
+        # On a phone the chat box scrolls: the first turns are out of sight on screen.
+        assert not in_view(page, page.locator(REPLY).first.get_by_role("alert"))
+        page.evaluate("() => { window.printed = 0; window.print = () => { window.printed += 1; }; }")
+        button.click()
+        assert page.evaluate("window.printed") == 1  # the browser's print dialog opens
+
+        printed = _pdf_text(page, tmp_path / "conversation.pdf")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.pdf(path=str(ARTIFACTS / "printed-conversation.pdf"))
+        alert = page.locator(REPLY).first.get_by_role("alert").locator("p").nth(1).inner_text()
+        alert = " ".join(alert.split())
+        # Every turn, in order, and who said what.
+        at = [printed.find(q) for q in questions]
+        assert -1 not in at and at == sorted(at), at
+        assert printed.count("I asked:") == 3 and printed.count("askpain answered:") == 3
+        # The emergency alert with its number, and each reply's quotes with their sources opened.
+        assert "EMERGENCY: Pressure on the nerves" in printed and alert in printed
+        for reply in page.locator(REPLY).all():
+            for quote in reply.locator(".askpain-quote").all():
+                sentence = " ".join(quote.inner_text().rsplit(" [", 1)[0].split())
+                assert printed.count(sentence) >= 2, sentence  # in the answer and in its source
+            for title in reply.locator("details.askpain-source summary").all():
+                assert " ".join(title.inner_text().split()) in printed
+        assert DISCLAIMER in printed
+        # Paper gets the conversation, not the page's controls.
+        for control in ("Send", "Example questions", "Copy answer", "Print or save", "☎"):
+            assert control not in printed, control
+
+
+def test_printing_from_the_browser_menu_opens_the_sources_and_closes_them_after(browser, server):
+    """Where CSS cannot open a closed <details> on paper (browsers before ::details-content),
+    reply-links.js opens every source for the print and closes them after."""
+    with open_page(browser, server) as page:
+        ask(page, "What is radiofrequency ablation?")
+        sources = page.locator(f"{REPLY} details.askpain-source")
+        assert sources.count() >= 1 and page.locator(f"{REPLY} details[open]").count() == 0
+        page.evaluate("() => window.dispatchEvent(new Event('beforeprint'))")
+        assert page.locator(f"{REPLY} details[open]").count() == sources.count()
+        assert page.locator("#askpain-helpnow details[open]").count() == 1
+        page.evaluate("() => window.dispatchEvent(new Event('afterprint'))")
+        assert page.locator("#askpain-chat details[open], #askpain-helpnow details[open]").count() == 0

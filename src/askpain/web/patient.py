@@ -11,6 +11,10 @@ desktop. "When to get help now" is pinned to the top of the screen, one line unt
 the disclaimer is shown once, under the text box: replies no longer repeat them (render.py).
 The longer intro gives way to a closed "About askpain" once the conversation has a message
 (style.py, with CSS alone).
+
+"Print or save for my care team" prints the whole conversation: every turn with its alerts and
+its sources opened, who said what, and none of the page's controls (style.py's print CSS;
+reply-links.js opens the sources for the browser's own Print command too).
 """
 
 from __future__ import annotations
@@ -28,10 +32,7 @@ from askpain.web.service import Service
 
 log = logging.getLogger(__name__)
 
-LEAD = (
-    "# askpain\n"
-    "**Questions after a steroid, cortisone or epidural injection that did not relieve your pain.**"
-)
+LEAD = "# askpain\n**A steroid, cortisone or epidural shot did not help your pain? Ask your questions here.**"
 INTRO = (
     "<p>askpain answers from your clinic's own documents, quoted word for word. Tap or click a "
     "number such as [1] to read the passage it comes from. It can tell you why a shot may not have worked, "
@@ -39,8 +40,14 @@ INTRO = (
     "<p><strong>In an emergency, call 911 (or your local emergency number) now.</strong></p>"
 )
 
+# At the top of a printed conversation (hidden on screen).
+PRINT_HEADING = (
+    "**My questions to askpain, for my care team.** askpain quotes the clinic's own papers. "
+    "A number such as [1] shows which source, listed under each answer, the words come from."
+)
+
 SORRY = (
-    "<p>Sorry, something went wrong on our side and I could not answer. Please try again, or call "
+    "<p>Sorry, something went wrong on our side. I could not answer. Please try again, or call "
     "your clinic. If you have new bladder or bowel trouble, numbness between your legs, or weakness "
     "that is getting worse, call 911 or go to the emergency department now.</p>"
 )
@@ -135,6 +142,7 @@ def build_patient_page(service: Service) -> gr.Blocks:
     numbers = HelpNumbers.from_settings(service.settings)
     intro = numbers.link(INTRO)
     with gr.Blocks(title="askpain — after your injection", delete_cache=(3600, 3600)) as page:
+        gr.Markdown(PRINT_HEADING, elem_id="askpain-print-heading")  # on paper only
         gr.Markdown(help_now_html(wording, numbers), elem_id="askpain-helpnow")
         gr.Markdown(LEAD, elem_id="askpain-lead")
         # Two copies of the intro: open on the empty page, closed once there is a conversation.
@@ -168,13 +176,16 @@ def build_patient_page(service: Service) -> gr.Blocks:
             max_lines=6,
             elem_id="askpain-question",
         )
-        with gr.Row():
+        with gr.Row(elem_id="askpain-buttons"):
             send = gr.Button("Send", variant="primary", elem_id="askpain-send")
             # A link that reloads the page: a new, empty conversation with no server event.
             gr.Button("New conversation", elem_id="askpain-new", link="./")
+            # No server event either: reply-links.js opens the browser's print dialog, where
+            # "Save as PDF" is one of the printers. Shown once there is a conversation (style.py).
+            gr.Button("Print or save for my care team", elem_id="askpain-print")
         gr.Markdown(f"<p>{inline_html(wording.disclaimer)}</p>", elem_id="askpain-disclaimer")
-        gr.Markdown("**Example questions**")
-        with gr.Row():
+        gr.Markdown("**Example questions**", elem_id="askpain-examples-title")
+        with gr.Row(elem_id="askpain-examples"):
             examples = [
                 gr.Button(q, size="sm", elem_classes="askpain-example")
                 for q in (*wording.examples, "What is a diagnostic nerve block?")

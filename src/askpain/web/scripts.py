@@ -27,7 +27,7 @@ SHOW_LATEST_JS = """// askpain: scroll to the start of each new reply, so its al
 """
 
 REPLY_LINKS_PATH = "/askpain-static/reply-links.js"
-REPLY_LINKS_JS = """// askpain: clicks in a reply that HTML alone cannot handle (suggestions, sources, copy).
+REPLY_LINKS_JS = """// askpain: clicks that HTML alone cannot handle (suggestions, sources, copy, print).
 (() => {
   const ask = (button) => {
     // A suggested question is asked exactly as if the patient had typed it and pressed Send:
@@ -84,8 +84,21 @@ REPLY_LINKS_JS = """// askpain: clicks in a reply that HTML alone cannot handle 
       status.textContent = 'Could not copy: select the text and copy it instead';
     }
   };
+  // Printing shows every source and "When to get help now" opened, whichever way the print
+  // starts (our button or the browser's menu), and closes again what was closed.
+  let opened = [];
+  window.addEventListener('beforeprint', () => {
+    const closed = '#askpain-chat details:not([open]), #askpain-helpnow details:not([open])';
+    opened = [...document.querySelectorAll(closed)];
+    opened.forEach((d) => { d.open = true; });
+  });
+  window.addEventListener('afterprint', () => {
+    opened.forEach((d) => { d.open = false; });
+    opened = [];
+  });
   document.addEventListener('click', (event) => {
     if (!(event.target instanceof Element)) return;
+    if (event.target.closest('#askpain-print')) window.print();
     const copy = event.target.closest('#askpain-chat button.askpain-copy');
     if (copy) copyReply(copy);
     const suggestion = event.target.closest('#askpain-chat button.askpain-suggest');

@@ -1,7 +1,8 @@
 """The chat page's CSS: alert cards readable in light, dark and forced-colors modes, large Call
 and Text buttons, inputs that phones do not zoom into, and a focus ring that shows; "When to get
 help now" pinned to the top of the screen, the intro that gives way once a conversation starts,
-suggested questions and "Copy answer" as buttons, and the quoted sentence marked in its source.
+suggested questions and "Copy answer" as buttons, the quoted sentence marked in its source, and
+a print view of the whole conversation for the patient's care team.
 
 Delivered as Gradio's `css=` (server.py): Gradio adds it to the page at run time as a <style>
 element, which the CSP's `style-src 'unsafe-inline'` already allows, so no hash changes. Gradio
@@ -109,10 +110,35 @@ summary:focus-visible {outline: 3px solid var(--askpain-focus); outline-offset: 
 /* Gradio's text box has `outline: none !important` and only a faint shadow when focused. */
 #askpain-question textarea:focus-visible {outline: 3px solid var(--askpain-focus) !important}
 
+/* "Print or save for my care team": only once there is something to print. */
+#askpain-print {display: none; border: 2px solid transparent}
+.gradio-container:has(#askpain-chat :is(.user-row, .bot-row)) #askpain-print {display: inline-flex}
+#askpain-print-heading {display: none}
+
+@media print {
+  /* Paper gets the conversation, not the page's controls. */
+  #askpain-question, #askpain-buttons, #askpain-examples-title, #askpain-examples, #askpain-intro,
+  #askpain-about, .askpain-copy-row, .askpain-suggestions, .askpain-actions, footer,
+  #askpain-chat .icon-button-wrapper, #askpain-chat label[data-testid="block-label"] {
+    display: none !important}
+  #askpain-print-heading {display: block}
+  #askpain-helpnow {position: static}
+  /* The whole conversation, not the part that fits the chat's scroll box. */
+  #askpain-chat, #askpain-chat .bubble-wrap, #askpain-chat .message-wrap {max-height: none !important;
+    height: auto !important; overflow: visible !important}
+  /* Every source and the help line opened (reply-links.js does the same for older browsers). */
+  details::details-content {content-visibility: visible; display: contents}
+  /* Who said what: on paper the bubbles' sides and colours say little. */
+  #askpain-chat .user-row .message-content::before {content: "I asked:"; display: block; font-weight: 700}
+  #askpain-chat .bot-row [data-testid="bot"]::before {content: "askpain answered:"; display: block;
+    font-weight: 700; margin-bottom: .3rem}
+  .askpain-card {break-inside: avoid}
+}
+
 @media (forced-colors: active) {
   .askpain-card {border: 3px solid CanvasText}
   .askpain-card a.askpain-call {border: 2px solid LinkText}
-  .askpain-helpnow, button.askpain-suggest, button.askpain-copy {border: 2px solid CanvasText}
+  .askpain-helpnow, button.askpain-suggest, button.askpain-copy, #askpain-print {border: 2px solid CanvasText}
   .askpain-source mark {background: Mark; color: MarkText}
   button:focus-visible, a:focus-visible, textarea:focus-visible, input:focus-visible,
   summary:focus-visible {outline: 3px solid Highlight}
