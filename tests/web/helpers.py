@@ -191,3 +191,21 @@ def ask(page, text: str) -> None:
     box.fill(text)
     box.press("Enter")
     page.locator("#askpain-chat .bot-row").nth(before).wait_for(timeout=60_000)
+
+
+@contextmanager
+def staff_page(browser, url: str, **context_options) -> Iterator:
+    """The staff area, logged in as the test's staff user, in a new browser context."""
+    context = browser.new_context(**{"viewport": {"width": 1280, "height": 900}, **context_options})
+    page = context.new_page()
+    watch(page)
+    page.goto(f"{url}staff/")
+    page.get_by_label("username").fill(STAFF[0])
+    page.get_by_label("password").fill(STAFF[1])
+    page.get_by_role("button", name="Login").click()
+    page.get_by_role("tab", name="Ask and trace").wait_for()
+    try:
+        yield page
+    finally:
+        context.close()
+    assert page.csp_errors == []

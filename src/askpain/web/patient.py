@@ -12,6 +12,9 @@ the disclaimer is shown once, under the text box: replies no longer repeat them 
 The longer intro gives way to a closed "About askpain" once the conversation has a message
 (style.py, with CSS alone).
 
+Each reply asks "Did this answer help?"; a vote goes to POST /askpain-feedback (server.py), a
+plain route outside Gradio that only counts (feedback.py): no text, nothing on disk.
+
 "Print or save for my care team" prints the whole conversation: every turn with its alerts and
 its sources opened, who said what, and none of the page's controls (style.py's print CSS;
 reply-links.js opens the sources for the browser's own Print command too).
@@ -26,6 +29,7 @@ import gradio as gr
 
 from askpain.answer.compose import Wording, default_wording
 from askpain.guard.message import safe_text
+from askpain.web.feedback import Feedback
 from askpain.web.help_numbers import HelpNumbers
 from askpain.web.render import answer_html, inline_html, strip_media, user_html, user_text
 from askpain.web.service import Service
@@ -111,8 +115,11 @@ def clean_chat_inputs(data: object) -> list:
     ]
 
 
-def respond(service: Service, message: object, history: object) -> tuple[list[dict], str]:
-    """One chat turn: the patient's message (escaped) and askpain's reply (safe HTML)."""
+def respond(
+    service: Service, message: object, history: object, feedback: Feedback | None = None
+) -> tuple[list[dict], str]:
+    """One chat turn: the patient's message (escaped) and askpain's reply (safe HTML), with
+    "Did this answer help?" when `feedback` counts the votes."""
     # Before anything else: text that can always be serialised (a lone surrogate would fail
     # the JSON encoder after the answer, alert and all, was built).
     message = safe_text(message) if isinstance(message, str) else ""
@@ -121,7 +128,9 @@ def respond(service: Service, message: object, history: object) -> tuple[list[di
     asked = [user_text(text) for role, text in earlier if role == "user"]
     numbers = HelpNumbers.from_settings(service.settings)
     try:
-        reply = answer_html(service.ask(message, asked), turn, numbers=numbers, copy_button=True)
+        answer = service.ask(message, asked)
+        ticket = feedback.ticket(answer) if feedback is not None else None
+        reply = answer_html(answer, turn, numbers=numbers, copy_button=True, feedback_ticket=ticket)
     except Exception:  # a patient sees a plain message, never a traceback
         log.exception("answering failed")
         reply = numbers.link(SORRY)
@@ -137,7 +146,7 @@ def respond(service: Service, message: object, history: object) -> tuple[list[di
     return shown, ""
 
 
-def build_patient_page(service: Service) -> gr.Blocks:
+def build_patient_page(service: Service, feedback: Feedback | None = None) -> gr.Blocks:
     wording = default_wording()
     numbers = HelpNumbers.from_settings(service.settings)
     intro = numbers.link(INTRO)
@@ -196,7 +205,7 @@ def build_patient_page(service: Service) -> gr.Blocks:
             # An example button asks its own question; Enter and Send ask what is in the box.
             # A client can only pick among these fixed questions by naming a button.
             question = questions.get(getattr(event.target, "_id", None), message)
-            return respond(service, question, history)
+            return respond(service, question, history, feedback)
 
         gr.on(
             [box.submit, send.click, *(button.click for button in examples)],

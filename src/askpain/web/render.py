@@ -13,7 +13,8 @@ scrolls to an element inside it (reply-links.js does it for older browsers); `:t
 (style.py) outlines the sentence.
 
 On the patient page each reply ends with a "Copy answer" button; reply-links.js copies the reply's
-plain text in the browser, so it needs no server event."""
+plain text in the browser, so it needs no server event. Then "Did this answer help?" with Yes / No
+buttons that carry the reply's feedback ticket (feedback.py), which reply-links.js sends."""
 
 from __future__ import annotations
 
@@ -29,6 +30,15 @@ from askpain.web.help_numbers import HelpNumbers
 COPY_BUTTON = (
     '<div class="askpain-copy-row"><button type="button" class="askpain-copy">Copy answer</button>'
     ' <span class="askpain-copy-status" role="status"></span></div>'
+)
+# "Did this answer help?": reply-links.js sends the button's ticket (feedback.py) and fills the status.
+VOTE_ROW = (
+    '<div class="askpain-vote-row"><span class="askpain-vote-label">Did this answer help?</span>'
+    ' <button type="button" class="askpain-vote askpain-vote-yes" value="{ticket}" aria-pressed="false">'
+    "Yes, it helped</button>"
+    ' <button type="button" class="askpain-vote askpain-vote-no" value="{ticket}" aria-pressed="false">'
+    "No, it did not</button>"
+    ' <span class="askpain-vote-status" role="status"></span></div>'
 )
 _MARKER = re.compile(r" \[(\d+)\]$")
 # Tags that make a browser fetch or run something: never part of a chat message.
@@ -125,10 +135,12 @@ def answer_html(
     numbers: HelpNumbers | None = None,
     *,
     copy_button: bool = False,
+    feedback_ticket: str | None = None,
 ) -> str:
     """The reply for the chat page; `turn` keeps anchors unique within a conversation,
-    `numbers` are the clinic's help numbers (default: the wording's, 911 and 988), and
-    `copy_button` ends it with "Copy answer" (the patient page, whose script makes it work)."""
+    `numbers` are the clinic's help numbers (default: the wording's, 911 and 988),
+    `copy_button` ends it with "Copy answer" and `feedback_ticket` with "Did this answer
+    help?" (the patient page, whose script makes both work)."""
     wording = wording or default_wording()
     numbers = numbers or HelpNumbers()
     passages = {c.n: c.passage for c in answer.citations}
@@ -183,6 +195,8 @@ def answer_html(
         parts.append(f'<p class="askpain-help">{numbers.link(inline_html(wording.help_now))}</p>')
     if copy_button:
         parts.append(COPY_BUTTON)
+    if feedback_ticket:
+        parts.append(VOTE_ROW.format(ticket=escape(feedback_ticket)))
     return "".join(parts)
 
 

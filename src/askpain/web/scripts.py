@@ -1,8 +1,9 @@
 """The patient page's two script files, served by server.py and loaded through the page's <head>.
 
 Script files, not inline or `js=` scripts: the CSP's `script-src 'self'` allows them, so the page
-needs neither 'unsafe-inline' nor 'unsafe-eval' and no hash changes. Neither calls the server:
-the only server event stays `/chat`, reached the way a patient reaches it.
+needs neither 'unsafe-inline' nor 'unsafe-eval' and no hash changes. The only Gradio event stays
+`/chat`, reached the way a patient reaches it; the one other request is a vote on an answer
+(POST /askpain-feedback, a plain route of ours, server.py).
 """
 
 from __future__ import annotations
@@ -26,9 +27,11 @@ SHOW_LATEST_JS = """// askpain: scroll to the start of each new reply, so its al
 })();
 """
 
+FEEDBACK_PATH = "/askpain-feedback"
 REPLY_LINKS_PATH = "/askpain-static/reply-links.js"
 REPLY_LINKS_JS = """// askpain: clicks that HTML alone cannot handle (suggestions, sources, copy, print).
 (() => {
+  const FEEDBACK_PATH = '%FEEDBACK_PATH%';
   const ask = (button) => {
     // A suggested question is asked exactly as if the patient had typed it and pressed Send:
     // the same /chat event, with the conversation so far.
@@ -57,7 +60,7 @@ REPLY_LINKS_JS = """// askpain: clicks that HTML alone cannot handle (suggestion
   const replyText = (reply) => {
     const blocks = [];
     for (const part of reply.children) {
-      if (part.matches('.askpain-copy-row')) continue;
+      if (part.matches('.askpain-copy-row, .askpain-vote-row')) continue;
       if (part.matches('.askpain-card')) {
         blocks.push([...part.querySelectorAll('p:not(.askpain-actions)')].map(plain).join('\\n'));
       } else if (part.matches('.askpain-sources')) {
@@ -84,6 +87,26 @@ REPLY_LINKS_JS = """// askpain: clicks that HTML alone cannot handle (suggestion
       status.textContent = 'Could not copy: select the text and copy it instead';
     }
   };
+  // "Did this answer help?": the button's ticket (no text) to the server, which counts it.
+  const vote = async (button) => {
+    const row = button.closest('.askpain-vote-row');
+    const status = row.querySelector('.askpain-vote-status');
+    const helpful = button.classList.contains('askpain-vote-yes');
+    try {
+      const response = await fetch(FEEDBACK_PATH, {
+        method: 'POST',
+        headers: {'content-type': 'application/json'},
+        body: JSON.stringify({ticket: button.value, helpful}),
+      });
+      if (!response.ok) throw new Error(`status ${response.status}`);
+      for (const b of row.querySelectorAll('button.askpain-vote')) {
+        b.setAttribute('aria-pressed', String(b === button));
+      }
+      status.textContent = 'Thank you. This helps your clinic make askpain better.';
+    } catch {
+      status.textContent = 'Sorry, that did not go through. Please try again.';
+    }
+  };
   // Printing shows every source and "When to get help now" opened, whichever way the print
   // starts (our button or the browser's menu), and closes again what was closed.
   let opened = [];
@@ -101,6 +124,8 @@ REPLY_LINKS_JS = """// askpain: clicks that HTML alone cannot handle (suggestion
     if (event.target.closest('#askpain-print')) window.print();
     const copy = event.target.closest('#askpain-chat button.askpain-copy');
     if (copy) copyReply(copy);
+    const voted = event.target.closest('#askpain-chat button.askpain-vote');
+    if (voted) vote(voted);
     const suggestion = event.target.closest('#askpain-chat button.askpain-suggest');
     if (suggestion) ask(suggestion);
     const citation = event.target.closest('#askpain-chat a[href^="#"]');
@@ -109,5 +134,6 @@ REPLY_LINKS_JS = """// askpain: clicks that HTML alone cannot handle (suggestion
 })();
 """
 
+REPLY_LINKS_JS = REPLY_LINKS_JS.replace("%FEEDBACK_PATH%", FEEDBACK_PATH)
 SCRIPTS = {SHOW_LATEST_PATH: SHOW_LATEST_JS, REPLY_LINKS_PATH: REPLY_LINKS_JS}
 HEAD = "".join(f'<script src="{path}"></script>' for path in SCRIPTS)

@@ -39,8 +39,9 @@ from starlette.routing import Mount  # noqa: E402
 
 from askpain.errors import SettingsError  # noqa: E402
 from askpain.settings import Settings  # noqa: E402
+from askpain.web.feedback import Feedback  # noqa: E402
 from askpain.web.patient import build_patient_page, clean_chat_inputs  # noqa: E402
-from askpain.web.scripts import HEAD, SCRIPTS  # noqa: E402
+from askpain.web.scripts import FEEDBACK_PATH, HEAD, SCRIPTS  # noqa: E402
 from askpain.web.service import Service  # noqa: E402
 from askpain.web.staff import audit, build_staff_page, remove_outputs  # noqa: E402
 from askpain.web.style import CSS  # noqa: E402
@@ -50,6 +51,7 @@ log = logging.getLogger(__name__)
 QUEUE_SIZE = 64  # waiting requests beyond this are refused with a "busy" message
 CONCURRENCY = 2  # answers computed at once (2 cores)
 MAX_PATIENT_BODY = 1_000_000  # bytes in one request to the patient page (a message is at most ~50 KB)
+MAX_FEEDBACK_BODY = 4_000  # a vote: a ticket and yes or no
 MAX_LOGIN_BODY = 10_000
 
 # --------------------------------------------------------------------------------------------
@@ -438,7 +440,8 @@ def page_csp(html: bytes) -> str:
     return PAGE_CSP.format(hashes="".join(dict.fromkeys(hashes)))
 
 
-# The patient app's whole surface: the page, its assets, the config and /chat through the queue.
+# The patient app's whole surface: the page, its assets, the config, /chat through the queue, and
+# the votes on answers (our own route).
 PATIENT_GET_EXACT = {
     "/",
     "/config",
@@ -464,6 +467,7 @@ PATIENT_GET_PREFIXES = (
     "/gradio_api/call/chat/",
 )
 PATIENT_POST = {
+    FEEDBACK_PATH,
     "/gradio_api/queue/join",
     "/gradio_api/call/chat",
     "/gradio_api/call/chat/",
@@ -575,9 +579,10 @@ class SecurityMiddleware:
     """In front of both Gradio apps (pure ASGI, so the queue's event streams pass unbuffered).
 
     Everywhere: security headers, and a CSP that allows our pages' inline scripts by hash.
-    Patient app: only the page, its assets and /chat exist. Every other route (uploads, files,
-    proxies, login, other events …) answers 404; /chat requests must name the chat function and
-    their inputs are cleaned (text only, no lone surrogates) before Gradio reads them.
+    Patient app: only the page, its assets, /chat and the answer votes (/askpain-feedback) exist.
+    Every other route (uploads, files, proxies, login, other events …) answers 404; /chat requests
+    must name the chat function and their inputs are cleaned (text only, no lone surrogates)
+    before Gradio reads them.
     Staff app (`gate`): throttled, audited login; hardened cookies; sessions that expire.
     """
 
@@ -621,7 +626,7 @@ class SecurityMiddleware:
             )
             return
         try:
-            body = await _read_body(receive, MAX_PATIENT_BODY)
+            body = await _read_body(receive, MAX_FEEDBACK_BODY if path == FEEDBACK_PATH else MAX_PATIENT_BODY)
         except _TooLarge:
             await _plain(send, 413, "Request too large.")
             return
@@ -631,6 +636,9 @@ class SecurityMiddleware:
             payload = None
         if not isinstance(payload, dict):
             await _plain(send, 422, "Invalid request.")
+            return
+        if path == FEEDBACK_PATH:  # our own route, which reads only a ticket and yes or no
+            await self.app(_with_body(scope, body), _replay(body, receive), send)
             return
         if path == "/gradio_api/cancel":
             cleaned = {"session_hash": payload.get("session_hash"), "fn_index": payload.get("fn_index")}
@@ -820,6 +828,26 @@ def _script_file(script: str) -> Callable[[], Response]:
     return serve
 
 
+def _feedback_route(feedback: Feedback) -> Callable:
+    """POST /askpain-feedback: {"ticket": "<from the reply>", "helpful": true | false}. 204 when
+    counted; 422 for anything else (a forged ticket, a missing field). JSON only, so another
+    site's form cannot post a vote without the browser asking this server first (CORS)."""
+
+    async def vote(request: Request) -> Response:
+        if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+            return Response(status_code=415)
+        try:
+            payload = json.loads(await request.body())
+        except (ValueError, RecursionError):
+            payload = None
+        helpful = payload.get("helpful") if isinstance(payload, dict) else None
+        if not isinstance(helpful, bool) or not feedback.vote(payload.get("ticket"), helpful=helpful):
+            return Response(status_code=422)
+        return Response(status_code=204)
+
+    return vote
+
+
 def _mounted(app: FastAPI, path: str):
     return next(route.app for route in app.routes if isinstance(route, Mount) and route.path == path)
 
@@ -842,6 +870,8 @@ def create_app(
 
     for path, script in SCRIPTS.items():
         app.add_api_route(path, _script_file(script), methods=["GET"], include_in_schema=False)
+    feedback = Feedback()  # votes on answers, counted in memory for this process
+    app.add_api_route(FEEDBACK_PATH, _feedback_route(feedback), methods=["POST"], include_in_schema=False)
 
     common = dict(
         run_history=False,
@@ -856,7 +886,9 @@ def create_app(
     )
     gate = None
     if server.staff_enabled:
-        staff = build_staff_page(service).queue(max_size=8, default_concurrency_limit=1, api_open=False)
+        staff = build_staff_page(service, feedback).queue(
+            max_size=8, default_concurrency_limit=1, api_open=False
+        )
         app = gr.mount_gradio_app(
             app,
             staff,
@@ -870,7 +902,7 @@ def create_app(
         gate = StaffGate(
             server.staff_user or "", clock=clock, forget_token=lambda token: staff_app.tokens.pop(token, None)
         )
-    patient = build_patient_page(service).queue(
+    patient = build_patient_page(service, feedback).queue(
         max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY, api_open=False
     )
     app = gr.mount_gradio_app(app, patient, path="", max_file_size="1kb", head=HEAD, **common)

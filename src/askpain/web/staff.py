@@ -23,6 +23,7 @@ from askpain.evals.questionset import load_question_set
 from askpain.evals.report import FIGURES, format_figure, write_report
 from askpain.ingest.corpus import load_corpus
 from askpain.settings import REPO_ROOT
+from askpain.web.feedback import Feedback
 from askpain.web.help_numbers import HelpNumbers
 from askpain.web.render import answer_html
 from askpain.web.service import Service
@@ -186,7 +187,24 @@ def rebuild_index(service: Service, request: object = None) -> dict:
     return status
 
 
-def build_staff_page(service: Service) -> gr.Blocks:
+def feedback_markdown(summary: dict) -> str:
+    """The votes on answers as short tables, for the staff area."""
+    total = summary["helpful"] + summary["not_helpful"]
+    if not total:
+        return 'No votes yet. Patients see "Did this answer help?" under each answer.'
+    lines = [
+        f"**{total} votes since the server started:** {summary['helpful']} helpful, "
+        f"{summary['not_helpful']} not helpful ({summary['helpful'] / total:.0%} helpful). "
+        "Counts only, kept in memory: no question or answer text is kept, and the counts start "
+        "again at zero when the server restarts.",
+    ]
+    for title, key in (("Answer status", "by_status"), ("Document cited", "by_document")):
+        lines += ["", f"| {title} | helpful | not helpful |", "|---|---|---|"]
+        lines += [f"| {name} | {n['helpful']} | {n['not_helpful']} |" for name, n in summary[key].items()]
+    return "\n".join(lines)
+
+
+def build_staff_page(service: Service, feedback: Feedback | None = None) -> gr.Blocks:
     def ask_and_trace(question: str, request: gr.Request):
         audit("trace", *who(request))  # that a trace was run, never the question
         return trace(service, question)
@@ -250,4 +268,14 @@ def build_staff_page(service: Service) -> gr.Blocks:
             refresh.click(service.status, None, status, api_visibility="private")
             rebuild_button.click(rebuild, None, status, api_visibility="private")
             page.load(service.status, None, status, api_visibility="private")
+        if feedback is not None:
+            with gr.Tab("Answer feedback"):
+                votes = gr.Markdown(elem_id="askpain-staff-feedback")
+                refresh_votes = gr.Button("Refresh")
+
+                def show_votes() -> str:
+                    return feedback_markdown(feedback.summary())
+
+                refresh_votes.click(show_votes, None, votes, api_visibility="private")
+                page.load(show_votes, None, votes, api_visibility="private")
     return page

@@ -97,6 +97,15 @@ button.askpain-copy {font-size: max(16px, 1rem); min-height: 44px; padding: .45r
 button.askpain-copy:hover {background: #eef4ff}
 .dark button.askpain-copy {border-color: #93c5fd; background: #0b1727; color: #e8f1ff}
 .askpain-copy-status {font-size: max(16px, 1rem)}
+/* "Did this answer help?" Yes / No: as large as "Copy answer"; the chosen one filled. */
+.askpain-vote-row {display: flex; align-items: center; flex-wrap: wrap; gap: .6rem; margin: .6rem 0 0 0}
+.askpain-vote-label, .askpain-vote-status {font-size: max(16px, 1rem)}
+button.askpain-vote {font-size: max(16px, 1rem); min-height: 44px; padding: .45rem .9rem;
+  border: 2px solid #1d4ed8; border-radius: 8px; background: #ffffff; color: #1e3a8a; cursor: pointer}
+button.askpain-vote:hover {background: #eef4ff}
+button.askpain-vote[aria-pressed="true"] {background: #1d4ed8; color: #ffffff}
+.dark button.askpain-vote {border-color: #93c5fd; background: #0b1727; color: #e8f1ff}
+.dark button.askpain-vote[aria-pressed="true"] {background: #93c5fd; color: #0b1727}
 
 #askpain-question textarea {font-size: max(16px, 1rem)}
 .askpain-example {font-size: max(16px, 1rem)}
@@ -118,7 +127,7 @@ summary:focus-visible {outline: 3px solid var(--askpain-focus); outline-offset: 
 @media print {
   /* Paper gets the conversation, not the page's controls. */
   #askpain-question, #askpain-buttons, #askpain-examples-title, #askpain-examples, #askpain-intro,
-  #askpain-about, .askpain-copy-row, .askpain-suggestions, .askpain-actions, footer,
+  #askpain-about, .askpain-copy-row, .askpain-vote-row, .askpain-suggestions, .askpain-actions, footer,
   #askpain-chat .icon-button-wrapper, #askpain-chat label[data-testid="block-label"] {
     display: none !important}
   #askpain-print-heading {display: block}
@@ -138,7 +147,9 @@ summary:focus-visible {outline: 3px solid var(--askpain-focus); outline-offset: 
 @media (forced-colors: active) {
   .askpain-card {border: 3px solid CanvasText}
   .askpain-card a.askpain-call {border: 2px solid LinkText}
-  .askpain-helpnow, button.askpain-suggest, button.askpain-copy, #askpain-print {border: 2px solid CanvasText}
+  .askpain-helpnow, button.askpain-suggest, button.askpain-copy, button.askpain-vote, #askpain-print {
+    border: 2px solid CanvasText}
+  button.askpain-vote[aria-pressed="true"] {border-width: 4px}
   .askpain-source mark {background: Mark; color: MarkText}
   button:focus-visible, a:focus-visible, textarea:focus-visible, input:focus-visible,
   summary:focus-visible {outline: 3px solid Highlight}
