@@ -1,6 +1,8 @@
 """axe-core on the patient page in Chromium, against `python app.py`: no critical or serious
 problem on the empty page, after a plain answer and after an emergency answer, in light and in
-dark mode.
+dark mode. The same for each tab of the staff area, logged in: Ask and trace after tracing an
+emergency question, Question sets, Index (also with the rebuild confirmation open) and Answer
+feedback.
 
 axe-core is a pinned npm package that scripts/test.sh installs into .cache/axe (its version is
 set there and nowhere else). The page's CSP (`script-src 'self'` and the hashes of Gradio's own
@@ -23,7 +25,7 @@ import os
 import pytest
 
 from askpain.settings import REPO_ROOT
-from tests.web.helpers import ask, open_page, watch
+from tests.web.helpers import ask, open_page, staff_page, watch
 
 AXE = REPO_ROOT / ".cache" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 EMERGENCY = "I can't control my bladder since the injection"
@@ -112,6 +114,60 @@ def test_patient_page_has_no_critical_or_serious_axe_findings(browser, server, a
         assert findings == [], f"axe, {state}, {scheme} mode:\n{report(findings)}"
 
 
+def _trace_an_emergency(page) -> None:
+    page.get_by_label("Question").fill(EMERGENCY)
+    page.get_by_role("button", name="Ask", exact=True).click()
+    page.locator("#askpain-staff-guard").get_by_text("cauda_equina").first.wait_for(timeout=60_000)
+
+
+def _open_index(page) -> None:
+    page.get_by_role("tab", name="Index").click()
+    page.locator("#askpain-staff-index").get_by_text("State:").wait_for()
+
+
+def _open_rebuild_confirmation(page) -> None:
+    _open_index(page)
+    page.get_by_role("button", name="Rebuild index…").click()
+    page.get_by_role("button", name="Yes, rebuild now").wait_for()
+
+
+# Each staff tab in the state to check, from a freshly logged-in page.
+STAFF_STATES = {
+    "Ask and trace, emergency traced": _trace_an_emergency,
+    "Question sets": lambda page: page.get_by_role("tab", name="Question sets").click(),
+    "Index": _open_index,
+    "Index, rebuild confirmation open": _open_rebuild_confirmation,
+    "Answer feedback": lambda page: page.get_by_role("tab", name="Answer feedback").click(),
+}
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("state", STAFF_STATES)
+def test_staff_area_has_no_critical_or_serious_axe_findings(browser, server, axe_source, scheme, state):
+    with staff_page(browser, server, color_scheme=scheme) as page:
+        assert page.evaluate("document.body.classList.contains('dark')") == (scheme == "dark")
+        STAFF_STATES[state](page)
+        page.get_by_role("tabpanel").filter(visible=True).first.wait_for()
+        page.wait_for_load_state("networkidle")
+        page.evaluate("Promise.all(document.getAnimations().map(a => a.finished))")
+        findings = serious_findings(page, axe_source)
+        assert findings == [], f"axe, staff area, {state}, {scheme} mode:\n{report(findings)}"
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_staff_sign_in_screen_has_no_critical_or_serious_axe_findings(browser, server, axe_source, scheme):
+    """Gradio's login screen, before our CSS applies: its Login button takes the staff theme's
+    primary colours (server.py)."""
+    context = browser.new_context(color_scheme=scheme)
+    page = context.new_page()
+    page.goto(f"{server}staff/")
+    page.get_by_role("button", name="Login").wait_for()
+    assert page.title() == "askpain — staff sign-in"
+    findings = serious_findings(page, axe_source)
+    context.close()
+    assert findings == [], f"axe, staff sign-in, {scheme} mode:\n{report(findings)}"
+
+
 def test_axe_reports_what_it_should(browser, server, axe_source):
     """The check can fail: a nameless button, a grey heading and a labelled role-less <div> on
     the real page are reported; the exclusion covers Gradio's message divs only."""
@@ -119,6 +175,9 @@ def test_axe_reports_what_it_should(browser, server, axe_source):
         ask(page, PLAIN)
         page.evaluate(
             """() => {
+              // At the top of the page, so the pinned help line does not cover the heading
+              // (axe leaves overlapped text undecided).
+              window.scrollTo(0, 0);
               document.querySelector('#askpain-lead h1').style.setProperty('color', '#bbb', 'important');
               document.querySelector('#askpain-disclaimer').insertAdjacentHTML('beforeend',
                 '<button></button><div aria-label="A label">Labelled text</div>');

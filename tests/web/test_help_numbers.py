@@ -23,7 +23,8 @@ CRISIS = "I want to kill myself"
 
 def tap_links(html: str) -> list[tuple[str, str]]:
     """(href, text without markup) of each tel: and sms: link, in page order."""
-    found = re.findall(r'<a class="askpain-(?:tel|call)" href="((?:tel|sms):[^"]*)">(.*?)</a>', html)
+    link = r'<a class="askpain-(?:tel|call askpain-(?:phone|text))" href="((?:tel|sms):[^"]*)">(.*?)</a>'
+    found = re.findall(link, html)
     return [(href, re.sub(r"<[^>]+>", "", text).strip()) for href, text in found]
 
 
@@ -50,9 +51,9 @@ def test_page_shows_the_clinic_numbers_but_the_record_keeps_the_wording(askpain)
     assert tap_links(card) == [
         ("tel:116123", "116 123"),
         ("tel:112", "112"),
-        ("tel:116123", "☎ Call 116 123"),
-        ("sms:85258", "✉ Text 85258"),
-        ("tel:112", "☎ Call 112"),
+        ("tel:116123", "Call 116 123"),
+        ("sms:85258", "Text 85258"),
+        ("tel:112", "Call 112"),
     ]
     assert not re.search(r"\b(911|988)\b", re.sub(r"<[^>]+>", "", html))
     record = json.dumps(answer.to_record())  # the JSON answer is the wording, as it was
@@ -62,7 +63,7 @@ def test_page_shows_the_clinic_numbers_but_the_record_keeps_the_wording(askpain)
 def test_a_crisis_line_without_texts_gets_no_text_link(askpain):
     settings = Settings.from_env({"ASKPAIN_CRISIS_NUMBER": "116 123", "ASKPAIN_CRISIS_TEXT_NUMBER": "off"})
     html = answer_html(askpain.ask(CRISIS), 1, numbers=HelpNumbers.from_settings(settings))
-    assert ("tel:116123", "☎ Call 116 123") in tap_links(html)
+    assert ("tel:116123", "Call 116 123") in tap_links(html)
     assert "sms:" not in html and "Text" not in html.split("</div>")[0]
 
 

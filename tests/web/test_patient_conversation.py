@@ -200,7 +200,7 @@ def _copy(page, reply) -> str:
     from playwright.sync_api import expect
 
     reply.get_by_role("button", name="Copy answer").click()
-    expect(reply.get_by_role("status")).to_have_text("Copied")
+    expect(reply.locator(".askpain-copy-status")).to_have_text("Copied")
     return page.evaluate("navigator.clipboard.readText()")
 
 

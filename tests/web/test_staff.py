@@ -9,7 +9,14 @@ from dataclasses import replace
 import pytest
 
 from askpain.web.service import Service
-from askpain.web.staff import run_question_set, trace
+from askpain.web.staff import (
+    REBUILDING,
+    guard_markdown,
+    rebuild_and_report,
+    run_question_set,
+    status_markdown,
+    trace,
+)
 
 
 class NoProgress:
@@ -92,3 +99,137 @@ def test_uploaded_question_set_is_removed_after_the_run(service, tmp_path, name,
     assert not path.exists()  # whatever the outcome
     summary, report, files = run_question_set(service, str(path), NoProgress())
     assert "Upload the question set again" in summary and files is None
+
+
+UP_TO_DATE = {
+    "state": "up to date",
+    "documents": ["back-injections-dont-work", "steroid_treatment"],
+    "passages": 62,
+    "sentences": 208,
+    "model": "all-MiniLM-L6-v2",
+    "built_at": "2026-11-23T03:21:29+00:00",
+    "not_utf8": {"old-leaflet": "cp1252"},
+    "index": "/srv/askpain/index",
+    "watching": "every 3 s",
+    "last_check": None,
+}
+BUILT = "2026-11-23T03:21:29+00:00"
+
+
+@pytest.mark.parametrize(
+    ("state", "headline", "reason", "action"),
+    [
+        ("up to date", "Up to date.", None, "Nothing to do"),
+        (
+            "up to date on disk; the served index is older (the watcher swaps it in)",
+            "the chat still uses the previous build",
+            None,
+            "Nothing to do",
+        ),
+        (
+            "stale: corpus changed; run `askpain index`",
+            "Stale",
+            r"corpus changed; run \`askpain index\`",
+            "Rebuild",
+        ),
+        ("damaged: checksum of vectors.npy differs", "Damaged", "checksum of vectors.npy differs", "Rebuild"),
+        ("missing: no manifest.json in index/", "Missing", "no manifest.json in index/", "Rebuild"),
+        (
+            f"rebuilding: requested by staff; serving the last good index (built {BUILT}) until the new "
+            "one is ready",
+            "Being rebuilt",
+            "requested by staff",
+            "Refresh",
+        ),
+        (
+            f"rebuild failed: corpus/ is empty; serving the last good index (built {BUILT}). "
+            "Disk: stale: corpus changed",
+            "A problem",
+            "corpus changed",
+            "server log",
+        ),
+    ],
+)
+def test_index_status_reads_as_plain_words_first(state, headline, reason, action):
+    text = status_markdown({**UP_TO_DATE, "state": state})
+    first, *rest = text.splitlines()
+    assert first.startswith("### State: ") and headline in first  # the state comes first
+    assert ("**Reason:** " + reason in text) if reason else "**Reason:**" not in text
+    assert action in next(line for line in rest if line.startswith("**What to do:**"))
+    if state.startswith("rebuild failed"):
+        assert r"**What went wrong:** rebuild failed: corpus/ is empty" in text
+        assert "**Index on disk:** Stale" in text
+
+
+def test_index_status_lists_what_is_served():
+    text = status_markdown(UP_TO_DATE)
+    assert "{" not in text and '"' not in text  # no JSON left
+    assert "**Documents (2):**\n\n- back-injections-dont-work\n- steroid\\_treatment\n" in text
+    for line in (
+        "- **Passages:** 62",
+        "- **Sentences:** 208",
+        "- **Model:** all-MiniLM-L6-v2",
+        f"- **Built at:** {BUILT}",
+        "- **Files not read as UTF-8:** old-leaflet (cp1252)",
+        "- **Index folder:** /srv/askpain/index",
+        "- **Watched for changes:** every 3 s",
+        "- **Last check:** none since the server started",
+    ):
+        assert line in text.splitlines(), line
+    assert "- **Files not read as UTF-8:** none" in status_markdown({**UP_TO_DATE, "not_utf8": {}})
+
+
+def test_the_status_of_a_real_service_reads(service):
+    text = status_markdown(service.status())
+    assert text.startswith("### State: Up to date.") and "**Documents (5):**" in text
+
+
+def test_guardrail_decision_reads_as_lists_and_a_table(service):
+    _, guard, *_ = trace(service, "I can't control my bladder since the injection")
+    text = guard_markdown(guard)
+    assert "**Answer status:** no\\_answer" in text
+    assert "**Alerts (1):**\n- cauda\\_equina (emergency), matched “can't control my bladder”" in text
+    assert "**Information cards (0):** none" in text
+    assert "| cauda\\_equina | phrase | can't control my bladder | reported | 2–26 |" in text
+    assert "**Scope:** in\\_scope\n- reason: domain word 'injection'" in text
+    assert "guardrail failed" not in text
+
+
+def test_guardrail_decision_of_an_off_topic_question(service):
+    _, guard, *_ = trace(service, "what is the capital of France")
+    text = guard_markdown(guard)
+    assert "**Alerts (0):** none" in text and "**Matched words (0):** none" in text
+    assert "**Scope:** out\\_of\\_scope" in text and "- matched: “capital”" in text
+    assert "**The guardrail failed:**" in guard_markdown({**guard, "guardrail_failed": True})
+
+
+class FakeIndex:
+    """A service whose rebuild works or fails, recording what happened when."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.fail, self.events = fail, []
+
+    def rebuild(self) -> dict:
+        self.events.append("rebuild")
+        if self.fail:
+            raise RuntimeError("disk full")
+        return self.status()
+
+    def status(self) -> dict:
+        state = "rebuild failed: disk full; serving the last good index (built x). Disk: up to date"
+        return {**UP_TO_DATE, "state": state if self.fail else "up to date"}
+
+
+@pytest.mark.parametrize("fail", [False, True])
+def test_rebuild_shows_progress_then_the_new_status(fail):
+    service = FakeIndex(fail)
+    progress = lambda value, desc: service.events.append(("progress", value, desc))  # noqa: E731
+    text = rebuild_and_report(service, progress)
+    assert service.events == [("progress", None, REBUILDING), "rebuild"]  # progress first
+    first, _, note, *_ = text.splitlines()
+    if fail:  # no error page: the status says what went wrong
+        assert first.startswith("### State: A problem") and "rebuild failed: disk full" in text
+        assert note.startswith("**The rebuild failed at ")
+    else:
+        assert first == "### State: Up to date."
+        assert note.startswith("**Rebuild finished at ") and "the chat keeps the same index" in note

@@ -55,11 +55,12 @@ class HelpNumbers:
         links: list[str] = []
         for wording_number in dict.fromkeys(_WORDING_NUMBER.findall(text)):
             number = self._number(wording_number)
-            links.append(_button(f"tel:{_dial(number)}", "☎", f"Call {number}"))
+            links.append(_button(f"tel:{_dial(number)}", "phone", f"Call {number}"))
             if wording_number == WORDING_CRISIS and self.crisis_text:
-                links.append(_button(f"sms:{_dial(self.crisis_text)}", "✉", f"Text {self.crisis_text}"))
+                links.append(_button(f"sms:{_dial(self.crisis_text)}", "text", f"Text {self.crisis_text}"))
         return f'<p class="askpain-actions">{" ".join(links)}</p>' if links else ""
 
 
-def _button(href: str, icon: str, label: str) -> str:
-    return f'<a class="askpain-call" href="{href}"><span aria-hidden="true">{icon}</span> {escape(label)}</a>'
+def _button(href: str, kind: str, label: str) -> str:
+    """A Call or Text button; its icon (☎ or ✉) is drawn by style.py, silent to screen readers."""
+    return f'<a class="askpain-call askpain-{kind}" href="{href}">{escape(label)}</a>'

@@ -64,7 +64,7 @@ def help_now_html(wording: Wording, numbers: HelpNumbers) -> str:
     if not sep:  # no bold heading in the wording: the whole text opens below ours
         heading, rest = "When to get help now", wording.help_now
     return (
-        f'<details class="askpain-helpnow"><summary><span aria-hidden="true">⚠️</span> '
+        f'<details class="askpain-helpnow"><summary>'
         f"<strong>{escape(heading)}</strong></summary>"
         f"<p>{numbers.link(inline_html(rest))}</p></details>"
     )

@@ -58,12 +58,14 @@ def inline_html(text: str) -> str:
 
 def _card(flag: RedFlag, wording: Wording, link: str, numbers: HelpNumbers) -> str:
     urgency = wording.alert_heading[flag.urgency] if not flag.asked else wording.card_heading
-    icon, role, kind = ("ℹ️", "note", "info") if flag.asked else ("⚠️", "alert", flag.urgency)
+    # The icon (⚠️, or ℹ️ for "Good to know") is drawn by style.py, with empty alternative text:
+    # Gradio's sanitiser drops aria-hidden, and a screen reader would read "warning sign" aloud.
+    role, kind = ("note", "info") if flag.asked else ("alert", flag.urgency)
     # An alert (not a "Good to know" card) also gets large Call / Text buttons.
     buttons = "" if flag.asked else numbers.buttons(flag.message)
     return (
         f'<div class="askpain-card askpain-{kind}" role="{role}">'
-        f'<p class="askpain-card-title"><span aria-hidden="true">{icon}</span> '
+        f'<p class="askpain-card-title">'
         f"<strong>{escape(urgency)}: {escape(flag.title)}</strong></p>"
         f"<p>{numbers.link(escape(flag.message))}{link}</p>{buttons}</div>"
     )

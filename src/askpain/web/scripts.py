@@ -50,13 +50,9 @@ REPLY_LINKS_JS = """// askpain: clicks that HTML alone cannot handle (suggestion
     if (source && !source.open) source.open = true;
   };
   // A reply's plain text: alerts, answer, sources (the passage even while its <details> is
-  // closed), help line; not the icons, the Call / Text buttons or the copy button itself.
-  // (The icons' aria-hidden may not survive Gradio's sanitiser, hence the second selector.)
-  const plain = (el) => {
-    const copy = el.cloneNode(true);
-    copy.querySelectorAll('[aria-hidden="true"], .askpain-card-title > span').forEach((n) => n.remove());
-    return copy.textContent.replace(/\\s+/g, ' ').trim();
-  };
+  // closed), help line; not the Call / Text buttons or the copy button itself (the icons are CSS,
+  // never text).
+  const plain = (el) => el.textContent.replace(/\\s+/g, ' ').trim();
   const replyText = (reply) => {
     const blocks = [];
     for (const part of reply.children) {

@@ -44,7 +44,7 @@ from askpain.web.patient import build_patient_page, clean_chat_inputs  # noqa: E
 from askpain.web.scripts import FEEDBACK_PATH, HEAD, SCRIPTS  # noqa: E402
 from askpain.web.service import Service  # noqa: E402
 from askpain.web.staff import audit, build_staff_page, remove_outputs  # noqa: E402
-from askpain.web.style import CSS  # noqa: E402
+from askpain.web.style import CSS, STAFF_CSS  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -474,6 +474,26 @@ PATIENT_POST = {
     "/gradio_api/cancel",
 }
 PAGES = {"/", "/staff/"}
+STAFF_THEME = gr.themes.Default().set(
+    button_primary_background_fill="#c2410c",
+    button_primary_background_fill_dark="#c2410c",
+    button_primary_background_fill_hover="#9a3412",
+    button_primary_background_fill_hover_dark="#9a3412",
+    button_primary_text_color="#ffffff",
+    button_primary_text_color_dark="#ffffff",
+)
+# Gradio's page has no <title> until its script sets the app's, and its login screen never sets
+# one: the staff page gets one in the HTML (Gradio's script replaces it once logged in).
+STAFF_TITLES = {True: "askpain — staff", False: "askpain — staff sign-in"}
+_HEAD = re.compile(rb"<head>", re.IGNORECASE)
+
+
+def with_title(html: bytes, title: str) -> bytes:
+    """The page with `title` as its <title>, unless it has one."""
+    if re.search(rb"<title[\s>]", html, re.IGNORECASE):
+        return html
+    tag = f"<title>{title}</title>".encode()
+    return _HEAD.sub(lambda m: m.group(0) + tag, html, count=1)
 
 
 def patient_get_allowed(path: str) -> bool:
@@ -543,9 +563,9 @@ def _secure(raw_headers: list, csp: str) -> None:
         headers["cache-control"] = "no-store"
 
 
-def _headers_send(send, is_page: bool):
+def _headers_send(send, is_page: bool, title: str | None = None):
     """`send` with the security headers on every response; our pages are buffered to hash
-    their inline scripts into the CSP."""
+    their inline scripts into the CSP (and, with `title`, given that title)."""
     start: dict | None = None
     chunks: list[bytes] = []
 
@@ -565,6 +585,8 @@ def _headers_send(send, is_page: bool):
             if message.get("more_body"):
                 return
             body = b"".join(chunks)
+            if title:
+                body = with_title(body, title)
             _secure(start["headers"], page_csp(body))
             MutableHeaders(raw=start["headers"])["content-length"] = str(len(body))
             await send(start)
@@ -602,7 +624,11 @@ class SecurityMiddleware:
         is_page = scope["method"] in ("GET", "HEAD") and path in PAGES
         if is_page:  # uncompressed, so the CSP can hash the page's inline scripts
             scope = _without(scope, b"accept-encoding")
-        send = _headers_send(send, is_page)
+        title = None
+        if is_page and self.gate is not None and path == "/staff/":
+            tokens = _access_tokens(scope).values()
+            title = STAFF_TITLES[any(self.gate.sessions.check(t) for t in set(tokens))]
+        send = _headers_send(send, is_page, title)
         if self.gate is not None and path == "/staff":
             await _plain(send, 307, "See /staff/", {"location": "/staff/"})
         elif self.gate is not None and path.startswith("/staff/"):
@@ -896,7 +922,10 @@ def create_app(
             auth=_staff_login(server),
             auth_message="askpain staff area",
             max_file_size="1mb",
-            **common,
+            # The login screen comes before our CSS applies: its Login button takes the theme's
+            # primary colours, set here to the same 5.2:1 orange as the rest.
+            theme=STAFF_THEME,
+            **{**common, "css": STAFF_CSS},
         )
         staff_app = _mounted(app, "/staff")
         gate = StaffGate(

@@ -187,6 +187,151 @@ def rebuild_index(service: Service, request: object = None) -> dict:
     return status
 
 
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|~])")  # mid-line, these need escaping
+
+
+def _md(text: object) -> str:
+    """Text shown as itself in Markdown (file names and error messages hold _ * ` and |)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+# The index states that Service.status() reports, by the words its "state" starts with: what
+# staff read first, and what they should do about it.
+INDEX_STATES: tuple[tuple[str, str, str], ...] = (
+    (
+        "up to date on disk",
+        "Up to date on disk; the chat still uses the previous build.",
+        "Nothing to do: the chat switches to the new build at the next check.",
+    ),
+    ("up to date", "Up to date.", "Nothing to do: the chat answers from the current documents."),
+    (
+        "stale",
+        "Stale: the documents or settings changed since the index was built.",
+        "The watcher rebuilds it when it is on; otherwise press **Rebuild index**.",
+    ),
+    (
+        "damaged",
+        "Damaged: the index files on disk failed their checks. The chat keeps using the last "
+        "good index in memory.",
+        "Press **Rebuild index**.",
+    ),
+    (
+        "missing",
+        "Missing: there is no complete index on disk. The chat keeps using the last good index in memory.",
+        "Press **Rebuild index**.",
+    ),
+    (
+        "rebuilding",
+        "Being rebuilt. The chat keeps using the current index until the new one is ready.",
+        "Wait a minute, then press **Refresh**.",
+    ),
+)
+_SERVING_LAST_GOOD = "; serving the last good index"
+
+
+def _index_state(state: str) -> tuple[str, str, str]:
+    """(headline, reason, what to do) for the words of one index state."""
+    for prefix, headline, action in INDEX_STATES:
+        if state.startswith(prefix):
+            reason = state[len(prefix) :].lstrip(":; ").split(_SERVING_LAST_GOOD)[0]
+            if prefix.startswith("up to date"):
+                reason = ""
+            return headline, reason, action
+    return "Unknown.", state, "Press **Refresh**; if it stays, look at the server log."
+
+
+def status_markdown(status: dict) -> str:
+    """The index status of `Service.status()` as Markdown for staff: the state in plain words
+    first (with the reason and what to do), then what the chat is serving."""
+    state = str(status.get("state") or "")
+    if state.startswith("rebuilding") or _SERVING_LAST_GOOD not in state:
+        headline, reason, action = _index_state(state)
+        lines = [f"### State: {headline}"]
+    else:  # a check or rebuild failed: the last good index serves; the disk has its own state
+        problem, _, disk = state.partition(_SERVING_LAST_GOOD)
+        disk_headline, reason, action = _index_state(disk.partition("Disk: ")[2])
+        headline = "A problem: the chat keeps using the last good index."
+        lines = [f"### State: {headline}", "", f"**What went wrong:** {_md(problem)}"]
+        lines += ["", f"**Index on disk:** {disk_headline}"]
+        action = "Look at the documents folder and the server log, then press **Rebuild index**."
+    if reason:
+        lines += ["", f"**Reason:** {_md(reason)}"]
+    lines += ["", f"**What to do:** {action}", "", "### What the chat is serving", ""]
+    documents = status.get("documents") or []
+    lines += [f"**Documents ({len(documents)}):**", ""]
+    lines += [f"- {_md(name)}" for name in documents] or ["- none"]
+    not_utf8 = status.get("not_utf8") or {}
+    encodings = ", ".join(f"{_md(name)} ({_md(encoding)})" for name, encoding in not_utf8.items())
+    lines += [
+        "",
+        f"- **Passages:** {_md(status.get('passages', '-'))}",
+        f"- **Sentences:** {_md(status.get('sentences', '-'))}",
+        f"- **Model:** {_md(status.get('model') or '-')}",
+        f"- **Built at:** {_md(status.get('built_at') or '-')}",
+        f"- **Files not read as UTF-8:** {encodings or 'none'}",
+        f"- **Index folder:** {_md(status.get('index') or '-')}",
+        f"- **Watched for changes:** {_md(status.get('watching') or 'off')}",
+        f"- **Last check:** {_md(status.get('last_check') or 'none since the server started')}",
+    ]
+    return "\n".join(lines)
+
+
+def guard_markdown(guard: dict) -> str:
+    """The guardrail decision of `trace` as Markdown: answer status, alerts, cards, the words
+    that matched, and the scope decision."""
+    scope = guard.get("scope") or {}
+    lines = [f"**Answer status:** {_md(guard.get('status') or '-')}"]
+    if guard.get("guardrail_failed"):
+        lines += ["", "**The guardrail failed:** the safe fallback answer was shown."]
+    alerts = guard.get("alerts") or []
+    lines += ["", f"**Alerts ({len(alerts)}):**" + ("" if alerts else " none")]
+    lines += [f"- {_md(a['id'])} ({_md(a['urgency'])}), matched “{_md(a['matched'])}”" for a in alerts]
+    cards = guard.get("cards") or []
+    lines += ["", f"**Information cards ({len(cards)}):**" + ("" if cards else " none")]
+    lines += [f"- {_md(c['id'])}, matched “{_md(c['matched'])}”" for c in cards]
+    matches = guard.get("matches") or []
+    lines += ["", f"**Matched words ({len(matches)}):**" + ("" if matches else " none")]
+    if matches:
+        lines += ["", "| rule | layer | words | verdict | characters |", "|---|---|---|---|---|"]
+        lines += [
+            f"| {_md(m.get('id', '-'))} | {_md(m.get('layer', '-'))} | {_md(m.get('words', '-'))} "
+            f"| {_md(m.get('verdict', '-'))} | {m.get('start', '-')}–{m.get('end', '-')} |"
+            for m in matches
+        ]
+    lines += ["", f"**Scope:** {_md(scope.get('status') or '-')}"]
+    if scope.get("reason"):
+        lines += [f"- reason: {_md(scope['reason'])}"]
+    if scope.get("matched"):
+        lines += [f"- matched: “{_md(scope['matched'])}”"]
+    return "\n".join(lines)
+
+
+REBUILDING = "Rebuilding the index from the documents…"
+
+
+def rebuild_and_report(service: Service, progress, request: object = None) -> str:
+    """The staff page's rebuild: progress shown while it runs, then the new status as Markdown.
+    A failed build is logged and audited, and the status says what failed."""
+    progress(None, desc=REBUILDING)  # a description without a bar: the build has no steps to count
+    before = service.status().get("built_at")
+    done = False
+    with suppress(Exception):
+        rebuild_index(service, request)
+        done = True
+    status = service.status()
+    when = datetime.now(UTC).strftime("%H:%M:%S UTC")
+    if not done:
+        note = f"**The rebuild failed at {when}.** The chat keeps using the index it had."
+    elif status.get("built_at") == before:  # a build of unchanged documents is not swapped in
+        note = (
+            f"**Rebuild finished at {when}.** The documents had not changed: the chat keeps the same index."
+        )
+    else:
+        note = f"**Rebuild finished at {when}.** The chat now uses the new index."
+    headline, _, rest = status_markdown(status).partition("\n")
+    return f"{headline}\n\n{note}\n{rest}"
+
+
 def feedback_markdown(summary: dict) -> str:
     """The votes on answers as short tables, for the staff area."""
     total = summary["helpful"] + summary["not_helpful"]
@@ -204,21 +349,39 @@ def feedback_markdown(summary: dict) -> str:
     return "\n".join(lines)
 
 
+CONFIRM_REBUILD = (
+    "**Rebuild the index from the documents now?** The chat keeps using the current index until "
+    "the new one is ready."
+)
+
+
 def build_staff_page(service: Service, feedback: Feedback | None = None) -> gr.Blocks:
     def ask_and_trace(question: str, request: gr.Request):
         audit("trace", *who(request))  # that a trace was run, never the question
-        return trace(service, question)
+        shown, guard, passages, sentences, record = trace(service, question)
+        return shown, guard_markdown(guard), passages, sentences, record
+
+    def chosen(file_data: dict | None) -> str:
+        name = file_data.get("orig_name") if isinstance(file_data, dict) else None
+        return f"Chosen: **{_md(name)}**. Press **Run question set**." if name else "No file chosen."
 
     def run_set(file_data: dict | None, request: gr.Request, progress=gr.Progress()):  # noqa: B008
         # Gradio injects the request (by annotation) and a progress tracker (by default value).
         # The upload arrives unprocessed (preprocess=False) as Gradio's file record, already
-        # checked to be in Gradio's upload folder: gr.File's own preprocessing leaves an empty
-        # temporary file in the cache on every run, which nothing ever deletes.
+        # checked to be in Gradio's upload folder: the upload button's own preprocessing leaves
+        # an empty temporary file in the cache on every run, which nothing ever deletes.
         path = file_data.get("path") if isinstance(file_data, dict) else None
-        return *run_question_set(service, path, progress, request), None  # the upload is gone: clear it
+        summary, report, files = run_question_set(service, path, progress, request)
+        # The upload is gone: clear it. The downloads show only when there are files (an empty
+        # gr.File is a drop zone with markup that fails accessibility checks).
+        downloads = gr.File(value=files, visible=bool(files))
+        return summary, report, downloads, None, "No file chosen."
 
-    def rebuild(request: gr.Request) -> dict:
-        return rebuild_index(service, request)
+    def rebuild(request: gr.Request, progress=gr.Progress()) -> str:  # noqa: B008
+        return rebuild_and_report(service, progress, request)
+
+    def show_status() -> str:
+        return status_markdown(service.status())
 
     # Uploads and downloads in Gradio's cache are deleted after an hour and when the server stops.
     with gr.Blocks(title="askpain — staff", delete_cache=(600, 3600)) as page:
@@ -231,7 +394,8 @@ def build_staff_page(service: Service, feedback: Feedback | None = None) -> gr.B
             # single block that Markdown passes through, sanitized.
             gr.Markdown("**Answer as the patient sees it**")
             answer = gr.Markdown(elem_id="askpain-staff-answer", latex_delimiters=[])
-            guard = gr.JSON(label="Guardrail decision, matched words and scope")
+            gr.Markdown("**Guardrail decision, matched words and scope**")
+            guard = gr.Markdown(elem_id="askpain-staff-guard", latex_delimiters=[])
             passages = gr.Dataframe(
                 headers=["rank", "doc_id", "section", "fused", "dense", "lexical", "passage"],
                 label="Retrieved passages",
@@ -244,7 +408,16 @@ def build_staff_page(service: Service, feedback: Feedback | None = None) -> gr.B
                 wrap=True,
                 interactive=False,
             )
-            record = gr.Code(language="json", label="Answer record (answer.schema.json)")
+            # A read-only text box, not gr.Code: CodeMirror's scroll area takes no keyboard focus.
+            # Tall enough for a whole record, so it needs no scroll area of its own.
+            record = gr.Textbox(
+                label="Answer record (answer.schema.json)",
+                lines=8,
+                max_lines=400,
+                interactive=False,
+                buttons=["copy"],
+                elem_id="askpain-staff-record",
+            )
             outputs = [answer, guard, passages, sentences, record]
             ask.click(ask_and_trace, question, outputs, api_visibility="private")
             question.submit(ask_and_trace, question, outputs, api_visibility="private")
@@ -253,21 +426,35 @@ def build_staff_page(service: Service, feedback: Feedback | None = None) -> gr.B
                 "Upload a question set (YAML or JSON Lines, at most 1 MB; format in "
                 "`spec/question-set.md`) and run it through the same pipeline as the chat page."
             )
-            upload = gr.File(label="Question set", file_types=[".yaml", ".yml", ".jsonl"], type="filepath")
+            # A button, not gr.File's drop zone: that one's markup and grey text fail axe checks.
+            upload = gr.UploadButton(
+                "Choose a question set file", file_types=[".yaml", ".yml", ".jsonl"], type="filepath"
+            )
+            upload_name = gr.Markdown("No file chosen.", elem_id="askpain-staff-upload-name")
             run = gr.Button("Run question set", variant="primary")
             summary = gr.Markdown()
             report = gr.Markdown(elem_id="askpain-staff-report", latex_delimiters=[])
-            downloads = gr.File(label="Download results and report", file_count="multiple")
-            outputs = [summary, report, downloads, upload]
+            downloads = gr.File(label="Download results and report", file_count="multiple", visible=False)
+            upload.upload(chosen, upload, upload_name, api_visibility="private", preprocess=False)
+            outputs = [summary, report, downloads, upload, upload_name]
             run.click(run_set, upload, outputs, api_visibility="private", preprocess=False)
         with gr.Tab("Index"):
-            status = gr.JSON(label="Index status")
+            status = gr.Markdown(elem_id="askpain-staff-index", latex_delimiters=[])
             with gr.Row():
                 refresh = gr.Button("Refresh")
-                rebuild_button = gr.Button("Rebuild index", variant="stop")
-            refresh.click(service.status, None, status, api_visibility="private")
-            rebuild_button.click(rebuild, None, status, api_visibility="private")
-            page.load(service.status, None, status, api_visibility="private")
+                rebuild_button = gr.Button("Rebuild index…", variant="stop")
+            # Confirmed on the page itself, with no script (the CSP refuses js= hooks).
+            with gr.Row(visible=False, elem_id="askpain-staff-confirm") as confirm:
+                gr.Markdown(CONFIRM_REBUILD)
+                yes = gr.Button("Yes, rebuild now", variant="stop")
+                cancel = gr.Button("Cancel")
+            refresh.click(show_status, None, status, api_visibility="private")
+            rebuild_button.click(lambda: gr.Row(visible=True), None, confirm, api_visibility="private")
+            cancel.click(lambda: gr.Row(visible=False), None, confirm, api_visibility="private")
+            yes.click(lambda: gr.Row(visible=False), None, confirm, api_visibility="private").then(
+                rebuild, None, status, api_visibility="private"
+            )
+            page.load(show_status, None, status, api_visibility="private")
         if feedback is not None:
             with gr.Tab("Answer feedback"):
                 votes = gr.Markdown(elem_id="askpain-staff-feedback")

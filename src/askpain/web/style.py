@@ -35,6 +35,12 @@ CSS = """
   --askpain-card-edge: #60a5fa}
 .askpain-card p, .askpain-card strong, .askpain-card a:not(.askpain-call) {color: var(--askpain-card-text)}
 .askpain-card-title {font-size: 1.05rem; margin: 0 0 .3rem 0}
+/* Icons as CSS with empty alternative text ("/ ''"): seen, never read aloud (Gradio's sanitiser
+   drops aria-hidden from reply HTML). Icon, heading and text: never colour alone. */
+.askpain-card-title::before, .askpain-helpnow summary strong::before {content: "⚠️" / ""; margin-right: .35em}
+.askpain-card.askpain-info .askpain-card-title::before {content: "ℹ️" / ""}
+a.askpain-call.askpain-phone::before {content: "☎" / ""}
+a.askpain-call.askpain-text::before {content: "✉" / ""}
 
 .askpain-tel {color: inherit; font-weight: 700; text-decoration: underline}
 .askpain-actions {display: flex; flex-wrap: wrap; gap: .5rem; margin: .6rem 0 .1rem 0}
@@ -156,3 +162,21 @@ summary:focus-visible {outline: 3px solid var(--askpain-focus); outline-offset: 
   #askpain-question textarea:focus-visible {outline: 3px solid Highlight !important}
 }
 """
+
+# The staff area: the chat page's rules (its answer is shown as the patient sees it) and these.
+# Gradio's orange primary buttons (white on #ea580c or #f97316) and red stop buttons fall short
+# of 4.5:1; the colours here pass in light and dark mode (white on #c2410c is 5.2:1, on #b91c1c
+# 6.5:1). tests/web/test_staff_page.py measures them in the browser.
+STAFF_CSS = (
+    CSS
+    + """
+button.primary {background: #c2410c; border: 2px solid #c2410c; color: #ffffff}
+button.primary:hover {background: #9a3412; border-color: #9a3412; color: #ffffff}
+button.stop {background: #b91c1c; border: 2px solid #b91c1c; color: #ffffff}
+button.stop:hover {background: #991b1b; border-color: #991b1b; color: #ffffff}
+/* The answer record: JSON, so in a fixed-width font. */
+#askpain-staff-record textarea {font-family: var(--font-mono); font-size: .85rem}
+#askpain-staff-confirm {align-items: center; border: 2px solid #b91c1c; border-radius: 8px; padding: .6rem}
+.dark #askpain-staff-confirm {border-color: #f87171}
+"""
+)
