@@ -98,29 +98,35 @@ _SUBJECT = frozenset({"i", "i'm", "i've", "i'd", "i'll"})
 _BARE_DENIAL = frozenset({"no", "none", "nope", "nah", "nothing", "never", "not", "at", "all", ".", "!"})
 
 
-def _clause_start(canon: Canonical, i: int, table: RuleTable, at_subject: bool = False) -> int:
-    """Index of the first token of the clause that token i sits in (at most `window` back).
-    With at_subject, a new "I" also starts a clause (for negation: "no fever, then I can't pee")."""
-    ctx = table.context
-    start = max(0, i - ctx.window)
+@lru_cache(maxsize=4)
+def _clause_marks(table: RuleTable) -> frozenset[str]:
+    """The tokens that end a clause: end marks and the context's terminators."""
+    return frozenset(".!?;") | table.context.terminators
+
+
+def _clause_starts(canon: Canonical, i: int, table: RuleTable) -> tuple[int, int]:
+    """Index of the first token of the clause that token i sits in (at most `window` back); and
+    the same where a new "I" also starts a clause (for negation: "no fever, then I can't pee").
+    One walk back gives both."""
+    tokens, window, marks = canon.tokens, table.context.window, _clause_marks(table)
+    start = i - window if i > window else 0
+    subject = None  # the nearest "I" before a clause boundary
     for k in range(i - 1, start - 1, -1):
-        token = canon.tokens[k]
-        if token in ".!?;" or token in ctx.terminators:
-            return k + 1
-        following = canon.tokens[k + 1] if k + 1 < i else ""
-        if token in ("and", "or", ",") and following in ctx.new_clause_after_and:
-            return k + 1
-        if at_subject and token in _SUBJECT and k > start:
-            return k
-    return start
+        token = tokens[k]
+        if token in marks or (
+            token in ("and", "or", ",") and k + 1 < i and tokens[k + 1] in table.context.new_clause_after_and
+        ):
+            return k + 1, k + 1 if subject is None else subject
+        if subject is None and token in _SUBJECT and k > start:
+            subject = k
+    return start, start if subject is None else subject
 
 
 def _clause_end(canon: Canonical, j: int, table: RuleTable) -> int:
-    ctx = table.context
-    stop = min(len(canon.tokens), j + ctx.window)
+    tokens, marks = canon.tokens, _clause_marks(table)
+    stop = min(len(tokens), j + table.context.window)
     for k in range(j, stop):
-        token = canon.tokens[k]
-        if token in ".!?;" or token in ctx.terminators:
+        if tokens[k] in marks:
             return k
     return stop
 
@@ -142,15 +148,29 @@ def _sentence(canon: Canonical, i: int, j: int) -> tuple[int, int]:
     return start, max(end, min(j, len(tokens)))
 
 
+def _need_scope(rule: Rule, canon: Canonical, sentence: str) -> str:
+    """Where someone else's sign must find one of the rule's others_need words."""
+    return canon.text if rule.others_need_anywhere else sentence
+
+
+@lru_cache(maxsize=256)
+def _mentions(rule: Rule, text: str) -> bool:
+    """Whether `text` holds one of the rule's others_need words; cached, so a long message is
+    searched once per rule however many matches ask (a str keeps its hash)."""
+    return rule.others_need is not None and rule.others_need.search(text) is not None
+
+
 def _verdict(rule: Rule, canon: Canonical, i: int, j: int, table: RuleTable) -> str:
     """'reported', 'someone else now', 'asked', or why the match does not count."""
     ctx = table.context
     tokens = canon.tokens
-    before = " ".join(tokens[_clause_start(canon, i, table) : i])
+    clause, subject_clause = _clause_starts(canon, i, table)
+    if ctx.negation_before.search(ctx.pseudo_negation.sub(" _ ", " ".join(tokens[subject_clause:i]))):
+        return "negated"  # most matches in a long message are denials: decided before more joins
     after = " " + " ".join(tokens[j : _clause_end(canon, j, table)])
-    unhedged = ctx.pseudo_negation.sub(" _ ", " ".join(tokens[_clause_start(canon, i, table, True) : i]))
-    if ctx.negation_before.search(unhedged) or ctx.negation_after.search(after.rstrip() or " "):
+    if ctx.negation_after.search(after.rstrip() or " "):
         return "negated"
+    before = " ".join(tokens[clause:i])
     if ctx.answer_after.search(" " + " ".join(tokens[j : j + 12])):  # "Fever? No.", "Q: hives? A: no"
         return "negated"
     s0, s1 = _sentence(canon, i, j)
@@ -211,7 +231,7 @@ def _verdict(rule: Rule, canon: Canonical, i: int, j: int, table: RuleTable) -> 
         elif (
             ctx.other_person_past.search(between)
             or ctx.other_person_over.search(sentence)
-            or (rule.others_need and not rule.others_need.search(sentence))
+            or (rule.others_need and not _mentions(rule, _need_scope(rule, canon, sentence)))
         ):
             return "other person"
         else:
@@ -370,11 +390,11 @@ def _scan_rules(message: Message, canon: Canonical, table: RuleTable, found: _Fi
         ):
             verdict = "historical"
         start, end = canon.source_spans[i][0], canon.source_spans[j - 1][1]
+        words = text[start:end]
         found.trace.append(
-            {"id": rule.id, "layer": layer, "words": text[start:end], "verdict": verdict,
-             "start": start, "end": end}
-        )  # fmt: skip
-        found.add(rule, verdict, text[start:end], layer)
+            {"id": rule.id, "layer": layer, "words": words, "verdict": verdict, "start": start, "end": end}
+        )
+        found.add(rule, verdict, words, layer)
 
 
 def _units(message: Message, found: _Findings) -> list[tuple[int, int]]:

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from operator import add, itemgetter
 
 from askpain.guard.hygiene import clean, safe_text
 
@@ -55,19 +56,25 @@ class Canonical:
     """Words and punctuation of a message as space-separated lower-case tokens, with each
     token's place in the canonical string and in the original text."""
 
-    text: str
+    text: str  # the tokens, one space between
     tokens: tuple[str, ...]
-    canon_spans: tuple[tuple[int, int], ...]
     source_spans: tuple[tuple[int, int], ...]
 
     @cached_property
     def starts(self) -> list[int]:
         """Where each token starts in `text`."""
-        return [a for a, _ in self.canon_spans]
+        if not self.tokens:
+            return []
+        return list(itertools.accumulate(map((1).__add__, map(len, self.tokens[:-1])), initial=0))
 
     @cached_property
     def _ends(self) -> list[int]:
-        return [b for _, b in self.canon_spans]
+        return list(map(add, self.starts, map(len, self.tokens)))
+
+    @cached_property
+    def canon_spans(self) -> tuple[tuple[int, int], ...]:
+        """Where each token starts and ends in `text`."""
+        return tuple(zip(self.starts, self._ends, strict=True))
 
     def token_range(self, start: int, end: int) -> tuple[int, int]:
         """Tokens [i, j) covered by canonical characters [start, end); a binary search, so
@@ -82,26 +89,21 @@ class Canonical:
 
     @cached_property
     def _source_ends(self) -> list[int]:
-        return [b for _, b in self.source_spans]
+        return list(map(itemgetter(1), self.source_spans))
 
     def corrected(self, correct: Callable[[str], str]) -> Canonical:
         """The same tokens with `correct` applied to each word (as canonicalize(text, correct))."""
-        tokens = [correct(t) if t[0].isalnum() else t for t in self.tokens]
-        if tokens == list(self.tokens):
+        fixed = {t: correct(t) if t[0].isalnum() else t for t in set(self.tokens)}  # each word once
+        if all(t == f for t, f in fixed.items()):
             return self  # nothing corrected: the same text, offsets and all
-        return _assemble(tokens, self.source_spans)
+        tokens = tuple(map(fixed.__getitem__, self.tokens))
+        return Canonical(" ".join(tokens), tokens, self.source_spans)
 
     def prefix(self, chars: int) -> Canonical:
         """The tokens of the first `chars` characters of the source text."""
         n = bisect.bisect_right([b for _, b in self.source_spans], chars)
-        return _assemble(list(self.tokens[:n]), self.source_spans[:n])
-
-
-def _assemble(tokens: list[str], source_spans: tuple[tuple[int, int], ...]) -> Canonical:
-    lengths = [len(token) for token in tokens]
-    starts = itertools.accumulate((n + 1 for n in lengths), initial=0)  # one space between
-    canon_spans = tuple((a, a + n) for a, n in zip(starts, lengths, strict=False))  # one start over
-    return Canonical(" ".join(tokens), tuple(tokens), canon_spans, tuple(source_spans))
+        tokens = self.tokens[:n]
+        return Canonical(" ".join(tokens), tokens, self.source_spans[:n])
 
 
 @dataclass(frozen=True)
@@ -138,9 +140,7 @@ def dedupe(word: str) -> str:
 
 def canonicalize(text: str, correct: Callable[[str], str] = lambda w: w) -> Canonical:
     tokens: list[str] = []
-    canon_spans: list[tuple[int, int]] = []
     source_spans: list[tuple[int, int]] = []
-    pos = 0
     for match in _TOKEN.finditer(text):
         word = match.group().casefold().replace("’", "'")
         if word[0].isalnum():
@@ -151,10 +151,8 @@ def canonicalize(text: str, correct: Callable[[str], str] = lambda w: w) -> Cano
                 word = word[:-2]
             word = correct(word)
         tokens.append(word)
-        canon_spans.append((pos, pos + len(word)))
         source_spans.append(match.span())
-        pos += len(word) + 1
-    return Canonical(" ".join(tokens), tuple(tokens), tuple(canon_spans), tuple(source_spans))
+    return Canonical(" ".join(tokens), tuple(tokens), tuple(source_spans))
 
 
 class Corrector:

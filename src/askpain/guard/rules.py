@@ -11,7 +11,7 @@ from importlib import resources
 
 import yaml
 
-from askpain.guard.wordindex import WordAlternation, WordIndex
+from askpain.guard.wordindex import WordAlternation, WordIndex, initials
 
 RED_FLAG_IDS = (
     "cauda_equina", "neurological_deficit", "infection", "epidural_hematoma", "spinal_headache",
@@ -35,6 +35,7 @@ class Rule:
     phrases: WordAlternation  # all phrase patterns of the rule
     exclude: WordAlternation  # words that make a match something else ("hay fever")
     combinations: WordAlternation | None = None  # its concept combinations
+    others_need_anywhere: bool = False  # others_need anywhere in the message, not only in its sentence
 
 
 @dataclass(frozen=True)
@@ -104,13 +105,17 @@ _GAP = (
 )
 
 
-def _combination(names: list[str], lexicons: dict[str, str], window: int) -> list[str]:
-    """Every order of the concepts, at most `window` words apart: "{a} ... {b}", "{b} ... {a}"."""
+def _combination(names: list[str], lexicons: dict[str, str]) -> list[tuple[str, ...]]:
+    """Every order of the concepts, as their lexicons: (a, b), (b, a)."""
     for name in names:
         if name not in lexicons:
             raise ValueError(f"concepts.yaml: combination uses unknown concept {name!r}")
-    gap = _GAP.format(n=window)
-    return [gap.join(f"(?:{lexicons[n]})" for n in order) for order in itertools.permutations(names)]
+    return [tuple(f"(?:{lexicons[n]})" for n in order) for order in itertools.permutations(names)]
+
+
+@cache
+def _initials(pattern: str) -> str:
+    return initials(pattern)
 
 
 def compile_concepts(data: dict, macros: dict[str, str]) -> dict[str, WordAlternation]:
@@ -121,11 +126,16 @@ def compile_concepts(data: dict, macros: dict[str, str]) -> dict[str, WordAltern
     for name, words in data["lexicons"].items():
         merged[name] = lexicons[name] = "|".join(f"(?:{_expand(w, merged)})" for w in words)
     window = int(data.get("window", 6))
+    gap = _GAP.format(n=window)
     out = {}
     for flag_id, combos in data["combinations"].items():
         if flag_id not in RED_FLAG_IDS:
             raise ValueError(f"concepts.yaml: {flag_id!r} is not a red-flag id of the answer schema")
-        out[flag_id] = WordAlternation([a for c in combos for a in _combination(c, lexicons, window)])
+        orders = [order for c in combos for order in _combination(c, lexicons)]
+        # At most `window` words apart: "{a} ... {b}", "{b} ... {a}"; each concept after the gap
+        # behind a look at its first letter, so the gap's backtracking skips words fast.
+        alternatives = [order[0] + "".join(gap + _initials(p) + p for p in order[1:]) for order in orders]
+        out[flag_id] = WordAlternation(alternatives, parts=orders, gap=window)
     return out
 
 
@@ -175,6 +185,7 @@ def compile_table(data: dict, protected: frozenset[str], concepts: dict | None =
                 others_need=re.compile(rf"(?<![\w'])(?:{entry['others_need']})(?![\w'])")
                 if entry.get("others_need")
                 else None,
+                others_need_anywhere=entry.get("others_need_in", "sentence") == "message",
                 phrases=WordAlternation([_expand(p, macros) for p in entry["patterns"]]),
                 exclude=WordAlternation([_expand(p, macros) for p in entry.get("exclude") or []]),
                 combinations=combined.get(entry["id"]),
