@@ -100,3 +100,24 @@ def test_the_chat_page_will_not_start_with_a_wrong_number_and_says_why():
         "askpain: ASKPAIN_CRISIS_NUMBER must be a phone number: digits, an optional leading +, spaces "
         "or dashes between digits (e.g. 112 or 116 123), got 'call 988'"
     )
+
+
+@pytest.mark.parametrize(
+    ("text_number", "says"), [("85258", "Call or text 116 123."), ("off", "Call 116 123.")]
+)
+def test_a_clinics_own_crisis_line_is_not_called_the_us_lifeline(askpain, text_number, says):
+    """The wording's "In the US, call or text 988 (Suicide & Crisis Lifeline). In other countries,
+    call your local … crisis line." would put "In the US" before a UK number: the page says just
+    to call (or text) the clinic's line. The record keeps the wording."""
+    settings = Settings.from_env(
+        {"ASKPAIN_CRISIS_NUMBER": "116 123", "ASKPAIN_CRISIS_TEXT_NUMBER": text_number}
+    )
+    answer = askpain.ask(CRISIS)
+    shown = re.sub(r"<[^>]+>", "", answer_html(answer, 1, numbers=HelpNumbers.from_settings(settings)))
+    assert says in shown
+    for us_only in ("In the US", "Suicide", "Lifeline", "In other countries", "In other places"):
+        assert us_only not in shown, us_only
+    assert "In the US, call or text 988 (Suicide & Crisis Lifeline)." in answer.to_record()["answer"]
+    # With the US numbers (the default), the wording stays as written.
+    default = re.sub(r"<[^>]+>", "", answer_html(answer, 1))
+    assert "In the US, call or text 988 (Suicide &amp; Crisis Lifeline)." in default

@@ -20,6 +20,14 @@ WORDING_CRISIS = "988"
 _WORDING_NUMBER = re.compile(rf"(?<![\w+#/-])({WORDING_EMERGENCY}|{WORDING_CRISIS})(?![\w-])")
 
 
+# The crisis wording is written for the US ("In the US, call or text 988 (Suicide & Crisis
+# Lifeline). In other countries, call your local ... crisis line."). A clinic that sets its own
+# crisis line gets "Call or text <its number>." instead: "In the US" before a UK number, or the
+# name of a US service, would send a patient in crisis the wrong way.
+_US_CRISIS = re.compile(r"In the US, call or text 988(?: \(Suicide (?:&amp;|&) Crisis Lifeline\))?\.")
+_ELSEWHERE = re.compile(r" ?In other (?:countries|places), call your local emergency number or crisis line\.")
+
+
 def _dial(number: str) -> str:
     """The number as a URI wants it: digits and a leading +, no spaces (RFC 3966)."""
     return re.sub(r"[^\d+]", "", number)
@@ -41,7 +49,11 @@ class HelpNumbers:
         return self.emergency if wording_number == WORDING_EMERGENCY else self.crisis
 
     def link(self, html: str) -> str:
-        """Escaped text with the wording's 911 and 988 as this clinic's numbers, each a tel: link."""
+        """Escaped text with the wording's 911 and 988 as this clinic's numbers, each a tel: link.
+        With a crisis line of its own, the wording's US-only sentences about 988 say just that."""
+        if self.crisis != WORDING_CRISIS:
+            html = _US_CRISIS.sub("Call or text 988." if self.crisis_text else "Call 988.", html)
+            html = _ELSEWHERE.sub("", html)
 
         def call(match: re.Match) -> str:
             number = self._number(match.group(1))
