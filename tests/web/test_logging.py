@@ -281,7 +281,11 @@ def test_staff_upload_is_removed_after_the_run_and_cache_after_stop(tmp_path_fac
             ).json()[0]
             assert Path(uploaded).is_file() and Path(uploaded).is_relative_to(app.temp_dir)
             config = http.get("staff/config").json()
-            run = next(d for d in config["dependencies"] if len(d["outputs"]) == 4 and d.get("backend_fn"))
+            # The event of the "Run question set" button.
+            button = next(
+                c["id"] for c in config["components"] if c.get("props", {}).get("value") == "Run question set"
+            )
+            run = next(d for d in config["dependencies"] if any(t[0] == button for t in d["targets"]))
             session = uuid.uuid4().hex[:11]
             file_data = {"path": uploaded, "orig_name": "set.yaml", "meta": {"_type": "gradio.FileData"}}
             body = {"data": [file_data], "fn_index": run["id"], "session_hash": session, "event_data": None}
@@ -296,7 +300,9 @@ def test_staff_upload_is_removed_after_the_run_and_cache_after_stop(tmp_path_fac
             assert done and done["success"], done
             assert "**1 items.**" in done["output"]["data"][0]
             assert not Path(uploaded).exists()  # the upload is gone once read
-            downloads = done["output"]["data"][2]
+            downloads = done["output"]["data"][2]  # an update: the list is shown once it has files
+            if isinstance(downloads, dict) and "value" in downloads:
+                downloads = downloads["value"]
             assert [Path(f["path"]).name for f in downloads] == ["results.jsonl", "report.html"]
     finally:
         output = app.stop()
