@@ -62,6 +62,47 @@ def test_summary_figures():
     ]
 
 
+def test_answer_figures_look_at_the_quoted_sentences_themselves():
+    answer = "RFA can offer relief that often lasts between six months and a year. [1]"
+    two = f"Here.\n\nRFA is a procedure. [1]\n\n{answer}"
+    third = two.replace("Here.", "Here.\n\nIt uses heat. [1]")
+    unanswered = {
+        **RECORD,
+        "status": "no_answer",
+        "answer": "The documents do not cover that.",
+        "citations": [],
+    }
+    quoted = {**RECORD, "status": "no_answer"}  # said no, but still quoted a sentence
+    support = {"support": ["six months and a year"]}
+    results = [
+        {**RECORD, "answer": two, "expect": support, "checks": {"support": True}, "category": "answerable"},
+        {**RECORD, "answer": third, "expect": support, "checks": {"support": True}, "category": "answerable"},
+        {
+            **RECORD,
+            "answer": "Here.\n\nIt uses heat. [1]",
+            "expect": support,
+            "checks": {"support": True},
+            "category": "answerable",
+        },
+        {
+            **unanswered,
+            "expect": {"status": ["no_answer"]},
+            "checks": {"status": True},
+            "category": "unanswerable",
+        },
+        {
+            **quoted,
+            "expect": {"status": ["no_answer"]},
+            "checks": {"status": True},
+            "category": "unanswerable",
+        },
+    ]
+    summary = summarize(results, {})
+    assert summary["answer_in_first_two"] == pytest.approx(1 / 3)  # the second answer has it third
+    assert summary["no_answering_sentence"] == pytest.approx(1 / 3)  # the passage has it, no quote does
+    assert summary["declined_without_quoting"] == 0.5
+
+
 def test_category_is_read_off_the_expectations():
     assert category({"id": "x", "expect": {"red_flags": ["self_harm"]}}) == "red flag"
     assert category({"id": "adv-1", "expect": {}}) == "adversarial"

@@ -1,7 +1,9 @@
 """Run a question set through the answer pipeline and measure it (../shared/spec/question-set.md).
 
 Checks are pure functions of an answer record; the summary adds the figures a clinic
-lead gates on (red-flag sensitivity, false alarms, support@1, verbatim quoting, latency).
+lead gates on (red-flag sensitivity, false alarms, support@1, verbatim quoting, latency) and
+the answers' own: the answer among the first two quoted sentences, answers that quote no
+answering sentence, and unanswerable questions declined without quoting anything.
 """
 
 from __future__ import annotations
@@ -95,6 +97,12 @@ def summarize(results: list[dict], corpus_texts: dict[str, str]) -> dict:
         return _rate(r["checks"]["status"] for r in results if status in (r["expect"].get("status") or []))
 
     latencies = [r["latency_ms"] for r in results if "latency_ms" in r]
+    # Where the answer is among the quoted sentences themselves (not only in a cited passage).
+    answering = [
+        [k for k, (s, _) in enumerate(answer_sentences(r)) if contains_phrase(s, r["expect"]["support"])]
+        for r in with_support
+    ]
+    unanswerable = [r for r in results if "no_answer" in (r["expect"].get("status") or [])]
     return {
         "items": len(results),
         "overall": _rate(all(r["checks"].values()) for r in results),
@@ -111,6 +119,11 @@ def summarize(results: list[dict], corpus_texts: dict[str, str]) -> dict:
             and r["citations"]
             and contains_phrase(r["citations"][0]["passage"], r["expect"]["support"])
             for r in with_support
+        ),
+        "answer_in_first_two": _rate(bool(k) and k[0] < 2 for k in answering),
+        "no_answering_sentence": _rate(not k for k in answering),
+        "declined_without_quoting": _rate(
+            r["status"] != "answered" and not answer_sentences(r) for r in unanswerable
         ),
         "sentences_verbatim": _rate(
             0 < n <= len(r["citations"]) and s in r["citations"][n - 1]["passage"] for s, n, r in sentences
