@@ -148,20 +148,22 @@ def _sentence(canon: Canonical, i: int, j: int) -> tuple[int, int]:
     return start, max(end, min(j, len(tokens)))
 
 
-def _need_scope(rule: Rule, canon: Canonical, sentence: str) -> str:
-    """Where someone else's sign must find one of the rule's others_need words."""
-    return canon.text if rule.others_need_anywhere else sentence
+def _needs_met(rule: Rule, canon: Canonical, sentence: str, mentions: dict[str, bool]) -> bool:
+    """Whether someone else's sign has one of the rule's others_need words: in its sentence, or
+    (others_need_anywhere) in the message, searched once per rule and message (`mentions`)."""
+    assert rule.others_need is not None  # noqa: S101 - callers check
+    if not rule.others_need_anywhere:
+        return rule.others_need.search(sentence) is not None
+    if rule.id not in mentions:
+        mentions[rule.id] = rule.others_need.search(canon.text) is not None
+    return mentions[rule.id]
 
 
-@lru_cache(maxsize=256)
-def _mentions(rule: Rule, text: str) -> bool:
-    """Whether `text` holds one of the rule's others_need words; cached, so a long message is
-    searched once per rule however many matches ask (a str keeps its hash)."""
-    return rule.others_need is not None and rule.others_need.search(text) is not None
-
-
-def _verdict(rule: Rule, canon: Canonical, i: int, j: int, table: RuleTable) -> str:
-    """'reported', 'someone else now', 'asked', or why the match does not count."""
+def _verdict(
+    rule: Rule, canon: Canonical, i: int, j: int, table: RuleTable, mentions: dict[str, bool] | None = None
+) -> str:
+    """'reported', 'someone else now', 'asked', or why the match does not count. `mentions`
+    keeps, for one message, what _needs_met found in it."""
     ctx = table.context
     tokens = canon.tokens
     clause, subject_clause = _clause_starts(canon, i, table)
@@ -231,7 +233,10 @@ def _verdict(rule: Rule, canon: Canonical, i: int, j: int, table: RuleTable) -> 
         elif (
             ctx.other_person_past.search(between)
             or ctx.other_person_over.search(sentence)
-            or (rule.others_need and not _mentions(rule, _need_scope(rule, canon, sentence)))
+            or (
+                rule.others_need
+                and not _needs_met(rule, canon, sentence, {} if mentions is None else mentions)
+            )
         ):
             return "other person"
         else:
@@ -362,6 +367,7 @@ class _Findings:
 def _scan_rules(message: Message, canon: Canonical, table: RuleTable, found: _Findings) -> None:
     text = message.text
     judged: dict[tuple[str, int, int], str] = {}
+    mentions: dict[str, bool] = {}  # per rule: its others_need words anywhere in this message
     for rule, layer, match, no_sign in _matches(table, canon):
         a, b = match.span()
         if no_sign.overlap(a, b):
@@ -379,7 +385,7 @@ def _scan_rules(message: Message, canon: Canonical, table: RuleTable, found: _Fi
             continue
         verdict = judged.get((rule.id, i, j))
         if verdict is None:  # a phrase and a combination often match the same words
-            verdict = judged[rule.id, i, j] = _verdict(rule, canon, i, j, table)
+            verdict = judged[rule.id, i, j] = _verdict(rule, canon, i, j, table, mentions)
         # A combination's words may stand apart ("fever years ago after a shot"): a time
         # in the past between them puts the whole of it in the past.
         if (
