@@ -351,7 +351,8 @@ class WordIndex:
                     at[part].append(t)
         else:
             at = [list(range(len(tokens))) for _ in self._parts]
-        for t, start in enumerate(starts):
+        for t in [t for t, (candidates, _) in enumerate(entries) if candidates]:
+            start = starts[t]
             for s, alternatives in entries[t][0]:
                 if start < free_from[s]:
                     continue
