@@ -60,6 +60,11 @@ def cmd_index(args: argparse.Namespace) -> int:
         f"({report.embedded} embedded, {report.reused} reused) with {report.model} "
         f"in {report.seconds:.1f} s -> {settings.index_dir}"
     )
+    print(f"Question bank: {report.questions} questions tied to their sentences.")
+    if report.unasked:
+        print(f"No bank question points into {len(report.unasked)} section(s) (see corpus/questions/):")
+        for place in report.unasked:
+            print(f"  - {place}")
     return 0
 
 

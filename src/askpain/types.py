@@ -150,6 +150,9 @@ class ScoredSentence:
     score: float
     dense: float
     overlap: float
+    evidence: float = 0.0  # similarity of the closest bank question pointing here (0: none)
+    asked: str = ""  # that bank question
+    words: frozenset[str] = frozenset()  # its terms, its section's and its bank questions'
 
 
 @dataclass(frozen=True)

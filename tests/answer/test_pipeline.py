@@ -173,3 +173,21 @@ def test_same_question_same_bytes(askpain):
 def test_html_is_never_echoed(askpain):
     answer = askpain.ask("<script>alert(1)</script><img src=x onerror=alert(1)>")
     assert "<script" not in answer.answer and "onerror" not in answer.answer
+
+
+def test_follow_up_is_answered_with_the_message_before_it(askpain):
+    answer = askpain.ask("how long does that last?", history=["What is RFA?"])
+    assert answer.status == "answered" and answer.trace["follow_up"]
+    assert any("six months and a year" in text for text, _ in answer.sentences)
+
+
+def test_a_cost_question_the_documents_do_not_answer_is_declined_without_quoting(askpain):
+    answer = askpain.ask("how much does RFA cost?")
+    assert answer.status == "no_answer" and answer.sentences == ()
+
+
+def test_bank_evidence_puts_the_sentence_that_answers_first(askpain):
+    answer = askpain.ask("why didn't my epidural work")
+    first = answer.sentences[0][0]
+    assert not first.startswith("Epidural steroid injections (ESIs) are a common treatment")
+    assert answer.trace["sentences"][0]["bank_question"]

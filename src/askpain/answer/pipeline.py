@@ -17,8 +17,9 @@ from functools import lru_cache
 import numpy as np
 
 from askpain.answer.compose import Situation, compose_answer, default_wording
-from askpain.answer.query import DocumentVocabulary, default_query_terms, expand_query
-from askpain.answer.sentences import SentenceScorer, select_sentences
+from askpain.answer.evidence import QuestionBank
+from askpain.answer.query import DocumentVocabulary, default_query_terms, expand_query, is_follow_up
+from askpain.answer.sentences import SentenceScorer, amounts_asked, rank, select_sentences, uncovered
 from askpain.guard.engine import (
     EARLIER_TURNS,
     GuardrailResult,
@@ -49,12 +50,18 @@ class Askpain:
         self.embedder = embedder
         self.retriever = HybridRetriever(loaded.passages, loaded.vectors, embedder)
         sentence_vectors = loaded.sentence_vectors.reconstruct_n(0, loaded.sentence_vectors.ntotal)
-        self.scorer = SentenceScorer(loaded.passages, sentence_vectors, self.retriever.tokens)
+        self.scorer = SentenceScorer(
+            loaded.passages, sentence_vectors, self.retriever.tokens, loaded.questions
+        )
+        asked = loaded.question_vectors.reconstruct_n(0, len(loaded.questions))
+        self.bank = QuestionBank(loaded.questions, asked)
         self.wording = default_wording()
         self.terms = default_query_terms()
         # Words the documents use: a question whose topic word is none of these and no
         # everyday word is likely one the documents do not answer.
-        self.vocabulary = DocumentVocabulary(loaded.passages, self.terms, self.retriever.tokens)
+        self.vocabulary = DocumentVocabulary(
+            loaded.passages, self.terms, self.retriever.tokens, [q.question for q in loaded.questions]
+        )
         self._suggestion_vectors = embedder.encode(list(self.wording.suggestions))
         # Earlier messages of a conversation are checked again on every turn: remember the
         # last few results (in memory only, never on disk).
@@ -99,7 +106,7 @@ class Askpain:
             situation = replace(situation, other_language=True)
         elif message.text:
             try:
-                situation, found = self._retrieve(situation)
+                situation, found = self._retrieve(situation, history[-1:])
                 trace.update(found)
             except Exception:  # the alerts must still reach the patient; log for staff
                 log.exception("retrieval failed")
@@ -108,19 +115,27 @@ class Askpain:
         latency = (time.perf_counter() - began) * 1000
         return replace(answer, latency_ms=latency, trace=trace)
 
-    def _retrieve(self, situation: Situation) -> tuple[Situation, dict]:
-        """Search, score sentences and decide scope; the situation gains what was found."""
+    def _retrieve(self, situation: Situation, earlier: Sequence[str] = ()) -> tuple[Situation, dict]:
+        """Search, score sentences and decide scope; the situation gains what was found. A short
+        follow-up is read together with the patient's message before it (`earlier`)."""
         message, guard = situation.message, situation.guard
+        amounts = amounts_asked(message.answer_canonical.text)  # asked by this message itself
+        follow_up = is_follow_up(message.answer_canonical, earlier)
+        if follow_up:
+            message = read_message(f"{earlier[-1]} {message.answer_text}", self.max_message_chars)
         canonical = message.answer_canonical
         query = expand_query(message.answer_text, canonical, self.terms, self.vocabulary.spelling)
         query_vector = self.embedder.encode([query])
         hits = self.retriever.search(query, k=CANDIDATE_PASSAGES, query_vector=query_vector)
-        candidates = self.scorer.score(hits, set(self.retriever.tokens(query)), query_vector)
+        evidence = self.bank.evidence(query_vector)
+        candidates = self.scorer.score(hits, set(self.retriever.tokens(query)), query_vector, evidence)
         best = max((h.dense_score for h in hits), default=0.0)
-        scope = classify_scope(canonical, best)
+        scope = classify_scope(canonical, best, best_question=evidence.best())
         flagged = tuple(t["words"] for t in guard.trace if "words" in t)  # answered by the guard
         unknown = self.vocabulary.unknown_terms(canonical, flagged)
-        chosen = select_sentences(candidates, self.scorer.similarity, tuple(unknown))
+        topic = self.vocabulary.topic_terms(canonical, flagged)
+        chosen = select_sentences(candidates, self.scorer.similarity, topic, amounts)
+        ranked = sorted(candidates, key=lambda c: (-rank(c), c.passage.chunk_id, c.start))
         situation = replace(
             situation, scope=scope, chosen=tuple(chosen), suggestions=self._suggestions(query_vector)
         )
@@ -128,9 +143,14 @@ class Askpain:
             "scope": {"status": scope.status, "reason": scope.reason, "matched": scope.matched},
             "passages": [h.to_json() for h in hits],
             "sentences": [
-                {"text": c.text, "chunk_id": c.passage.chunk_id, "score": round(c.score, 4),
-                 "dense": round(c.dense, 4), "overlap": round(c.overlap, 3)}
-                for c in sorted(candidates, key=lambda c: -c.score)[:10]
+                {"text": c.text, "chunk_id": c.passage.chunk_id, "rank": round(rank(c), 4),
+                 "score": round(c.score, 4), "dense": round(c.dense, 4), "overlap": round(c.overlap, 3),
+                 "evidence": round(c.evidence, 4), "bank_question": c.asked}
+                for c in ranked[:10]
             ],
+            "unknown_terms": unknown,
+            "uncovered_terms": uncovered(topic, chosen or ranked[:2]),
+            "amounts_asked": list(amounts),
+            "follow_up": follow_up,
         }  # fmt: skip
         return situation, trace

@@ -32,6 +32,21 @@ def default_query_terms() -> QueryTerms:
     return QueryTerms(synonyms, frozenset(data["generic"].split()))
 
 
+# A short message that leans on the one before it: "how long does that last?", "what about
+# the neck?". It is answered as that message and this one together.
+FOLLOW_UP = re.compile(
+    r"^(?:and|but|so|also|ok(?:ay)?|what about|how about|what if|same for)\b|"
+    r"\b(?:it|its|it's|that|this|they|them|those|these|one)\b"
+)
+MAX_FOLLOW_UP_WORDS = 10
+
+
+def is_follow_up(canonical: Canonical, earlier: Sequence[str]) -> bool:
+    """Whether a message is a short follow-up of the patient's previous message."""
+    short = len(canonical.tokens) <= MAX_FOLLOW_UP_WORDS
+    return bool(earlier) and short and bool(FOLLOW_UP.search(canonical.text))
+
+
 def expand_query(
     text: str, canonical: Canonical, terms: QueryTerms, spelling: Corrector | None = None
 ) -> str:
@@ -47,13 +62,32 @@ class DocumentVocabulary:
     """The words the documents use (stemmed), and the spelling corrector towards them."""
 
     def __init__(
-        self, passages: Sequence[Passage], terms: QueryTerms, tokens: Callable[[str], list[str]]
+        self,
+        passages: Sequence[Passage],
+        terms: QueryTerms,
+        tokens: Callable[[str], list[str]],
+        asked: Sequence[str] = (),
     ) -> None:
         self.terms = terms
         self.tokens = tokens
         self.known = set(tokens(" ".join(f"{p.title} {p.section or ''} {p.text}" for p in passages)))
         self.known |= set(tokens(" ".join(terms.generic)))
+        # The words of the bank's questions: patients' words for questions the documents answer.
+        self.known |= set(tokens(" ".join(asked)))
         self.spelling = Corrector({w.lower() for p in passages for w in re.findall(r"[A-Za-z]+", p.text)})
+
+    def topic_terms(self, canonical: Canonical, ignore: tuple[str, ...] = ()) -> frozenset[str]:
+        """The question's terms, spelling corrected, less everyday words, words a synonym maps
+        onto the documents' words ("shot", "physio") and those in `ignore`."""
+        corrected = canonical.corrected(self.spelling.correct)
+        mapped = {
+            stem
+            for pattern, _ in self.terms.synonyms
+            for match in pattern.finditer(corrected.text)
+            for stem in self.tokens(match.group())
+        }
+        everyday = set(self.tokens(" ".join(self.terms.generic))) | set(self.tokens(" ".join(ignore)))
+        return frozenset(self.tokens(corrected.text)) - everyday - mapped
 
     def unknown_terms(self, canonical: Canonical, ignore: tuple[str, ...] = ()) -> list[str]:
         """Topic words of a question that the documents never use, after spelling correction,

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from askpain.errors import CorpusError
+from askpain.ingest.questions import QUESTIONS_DIR, BankQuestion, bank_files, parse_bank
 from askpain.types import CorpusDocument, Section
 
 log = logging.getLogger(__name__)
@@ -224,6 +225,7 @@ class CorpusRead:
     documents: list[CorpusDocument]
     fingerprint: str  # as corpus_fingerprint()
     encodings: dict[str, str]  # doc id -> encoding, for the documents not in UTF-8
+    bank: list[BankQuestion]  # corpus/questions/, for the documents read
 
 
 def _fingerprint(named: list[tuple[str, bytes]]) -> str:
@@ -250,12 +252,19 @@ def read_corpus(corpus_dir: Path) -> CorpusRead:
     named = [(p.name, raws[p]) for p in paths]
     if meta_raw is not None:
         named.append((meta_path.name, meta_raw))
-    return CorpusRead(documents, _fingerprint(named), encodings)
+    bank_raws = [(path, _read_bytes(path)) for path in bank_files(corpus_dir)]
+    named += [(f"{QUESTIONS_DIR}/{path.name}", raw) for path, raw in bank_raws]
+    ids = {d.doc_id for d in documents}
+    bank = [q for path, raw in bank_raws for q in parse_bank(path, raw) if q.doc_id in ids]
+    return CorpusRead(documents, _fingerprint(named), encodings, bank)
 
 
 def corpus_fingerprint(corpus_dir: Path) -> str:
-    """sha256 over every document's name and bytes plus the metadata file: any edit changes it."""
+    """sha256 over every document's name and bytes, the metadata file and the question bank:
+    any edit changes it."""
     paths = corpus_files(corpus_dir)
     if (corpus_dir / METADATA_FILE).exists():
         paths.append(corpus_dir / METADATA_FILE)
-    return _fingerprint([(p.name, _read_bytes(p)) for p in paths])
+    named = [(p.name, _read_bytes(p)) for p in paths]
+    named += [(f"{QUESTIONS_DIR}/{p.name}", _read_bytes(p)) for p in bank_files(corpus_dir)]
+    return _fingerprint(named)

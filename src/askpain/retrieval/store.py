@@ -1,9 +1,11 @@
 """index/ on disk: build it atomically, verify it on load, never serve a stale or damaged one.
 
 Layout: manifest.json names the current vectors-<hash>.faiss (one row per passage),
-sentences-<hash>.faiss (one row per sentence, for quoting) and passages-<hash>.json,
-with their sha256. Data files are written first under new names, then the manifest is
-replaced in one os.replace: a build killed half way leaves the previous index whole.
+sentences-<hash>.faiss (one row per sentence, for quoting), questions-<hash>.faiss (one row
+per question of the bank, corpus/questions/) and passages-<hash>.json (the passages, and the
+bank questions tied to their sentences), with their sha256. Data files are written first
+under new names, then the manifest is replaced in one os.replace: a build killed half way
+leaves the previous index whole.
 
 The manifest is signed (HMAC-SHA256) with a per-install key kept outside index/
 (Settings.key_file): an index built elsewhere, or a manifest edited by hand, does not
@@ -43,19 +45,20 @@ from askpain.errors import (
 )
 from askpain.ingest.chunking import CHUNKER_VERSION, chunk_corpus
 from askpain.ingest.corpus import corpus_fingerprint, read_corpus
+from askpain.ingest.questions import IndexedQuestion, tie_to_passages, unasked_passages
 from askpain.retrieval.embedding import Embedder, embedding_text, model_fingerprint
 from askpain.settings import Settings
 from askpain.types import Passage
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2  # 2: the manifest is signed with the install's key
+FORMAT_VERSION = 3  # 2: the manifest is signed with the install's key; 3: the question bank
 MANIFEST = "manifest.json"
 LOCK_FILE = ".build.lock"  # flock'ed by every build; a dot name, so watchers may ignore it
 BUILD_LOCK_TIMEOUT = 900.0  # seconds to wait for another build before giving up
 _SIGNATURE = "hmac_sha256"
 _KEY_BYTES = 32
-_DATA_FILES = ("vectors", "sentences", "passages")
+_DATA_FILES = ("vectors", "sentences", "questions", "passages")
 _REQUIRED_PASSAGE_FIELDS = ("chunk_id", "doc_id", "title", "section", "start", "end", "text", "sentences")
 
 
@@ -65,6 +68,8 @@ class LoadedIndex:
     passages: list[Passage]
     vectors: faiss.Index  # row i is passages[i]
     sentence_vectors: faiss.Index  # rows follow the passages' sentences in order
+    questions: list[IndexedQuestion]  # the question bank, tied to the passages' sentences
+    question_vectors: faiss.Index  # row i is questions[i]
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,8 @@ class BuildReport:
     sentences_embedded: int
     model: str
     seconds: float
+    questions: int = 0  # bank questions indexed
+    unasked: tuple[str, ...] = ()  # "document § section" of passages no bank question points into
 
 
 def _sha256(path: Path) -> str:
@@ -356,13 +363,16 @@ def _read_faiss(path: Path, data: bytes, rows: int, dimension: int) -> faiss.Ind
     return index
 
 
-def _read_files(index_dir: Path, manifest: dict) -> tuple[list[Passage], faiss.Index, faiss.Index]:
+def _read_files(index_dir: Path, manifest: dict) -> tuple:
+    """(passages, passage vectors, sentence vectors, bank questions, question vectors)."""
     files = {key: _verified_bytes(index_dir, manifest["files"][key]) for key in _DATA_FILES}
     paths = {key: path for key, (path, _) in files.items()}
     try:
-        records = json.loads(files["passages"][1].decode("utf-8"))["passages"]
+        blob = json.loads(files["passages"][1].decode("utf-8"))
+        records = blob["passages"]
         missing = [f for r in records for f in _REQUIRED_PASSAGE_FIELDS if f not in r]
         passages = [] if missing else [Passage.from_json(r) for r in records]
+        questions = [IndexedQuestion.from_json(r) for r in blob["questions"]]
     except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
         raise IndexCorruptError(f"{paths['passages']} is unreadable ({exc}); run `askpain index`") from exc
     if missing:
@@ -376,7 +386,8 @@ def _read_files(index_dir: Path, manifest: dict) -> tuple[list[Passage], faiss.I
     vectors = _read_faiss(paths["vectors"], files["vectors"][1], len(passages), dimension)
     rows = sum(len(p.sentences) for p in passages)
     sentences = _read_faiss(paths["sentences"], files["sentences"][1], rows, dimension)
-    return passages, vectors, sentences
+    asked = _read_faiss(paths["questions"], files["questions"][1], len(questions), dimension)
+    return passages, vectors, sentences, questions, asked
 
 
 def load_index(settings: Settings) -> LoadedIndex:
@@ -385,14 +396,14 @@ def load_index(settings: Settings) -> LoadedIndex:
         manifest = read_manifest(settings.index_dir)
         check_fresh(manifest, settings)
         try:
-            passages, vectors, sentences = _read_files(settings.index_dir, manifest)
+            files = _read_files(settings.index_dir, manifest)
         except IndexCorruptError:
             # Another process's build may have swapped the manifest and removed the files the
             # one read here named: read the new one. Damage that stays is reported.
             if attempt < 2 and _manifest_changed(settings.index_dir, manifest):
                 continue
             raise
-        return LoadedIndex(manifest, passages, vectors, sentences)
+        return LoadedIndex(manifest, *files)
     raise AssertionError("unreachable")
 
 
@@ -406,11 +417,12 @@ def _manifest_changed(index_dir: Path, manifest: dict) -> bool:
 # --- building ----------------------------------------------------------------------------
 
 
-def _texts(passages: list[Passage]) -> dict[str, list[str]]:
+def _texts(passages: list[Passage], questions: list[IndexedQuestion]) -> dict[str, list[str]]:
     """What each vector file embeds, row by row."""
     return {
         "vectors": [embedding_text(p) for p in passages],
         "sentences": [text for p in passages for text in p.sentence_texts()],
+        "questions": [q.question for q in questions],
     }
 
 
@@ -421,14 +433,15 @@ def _previous_vectors(settings: Settings, fingerprint: str) -> dict[str, np.ndar
         verify_manifest(manifest, settings)  # never re-use vectors from a foreign index
         if manifest["model"]["fingerprint"] != fingerprint:
             return {}
-        passages, vectors, sentences = _read_files(settings.index_dir, manifest)
+        passages, vectors, sentences, questions, asked = _read_files(settings.index_dir, manifest)
     except IndexUnusableError:
         return {}
     cache = {}
-    # Row position in a FAISS index is the text's position in _texts(passages).
-    for key, index in (("vectors", vectors), ("sentences", sentences)):
-        matrix = index.reconstruct_n(0, index.ntotal)
-        cache.update({_text_key(text): matrix[i] for i, text in enumerate(_texts(passages)[key])})
+    texts = _texts(passages, questions)
+    # Row position in a FAISS index is the text's position in _texts(passages, questions).
+    for key, index in (("vectors", vectors), ("sentences", sentences), ("questions", asked)):
+        matrix = index.reconstruct_n(0, index.ntotal) if index.ntotal else []
+        cache.update({_text_key(text): matrix[i] for i, text in enumerate(texts[key])})
     return cache
 
 
@@ -439,7 +452,9 @@ def _embed(texts: list[str], cache: dict[str, np.ndarray], embedder: Embedder, p
     if todo:
         fresh = embedder.encode([texts[i] for i in todo], progress=progress)
         cache.update({keys[i]: fresh[row] for row, i in enumerate(todo)})
-    matrix = np.stack([cache[k] for k in keys]).astype(np.float32)
+    matrix = np.zeros((len(keys), embedder.dimension), dtype=np.float32)  # an empty bank has no rows
+    if keys:
+        matrix[:] = np.stack([cache[k] for k in keys])
     # Inner product equals cosine similarity on normalized vectors. A flat index is exact,
     # and at clinic-corpus sizes (thousands of passages) a search costs well under 1 ms.
     index = faiss.IndexFlatIP(embedder.dimension)
@@ -460,25 +475,28 @@ def _build_locked(settings: Settings, embedder: Embedder, progress: bool) -> Bui
     documents = corpus.documents
     passages = chunk_corpus(documents, settings.chunk_chars)
 
+    questions = tie_to_passages(corpus.bank, passages)
     cache = _previous_vectors(settings, embedder.fingerprint)
-    texts = _texts(passages)
+    texts = _texts(passages, questions)
     vectors, embedded = _embed(texts["vectors"], cache, embedder, progress)
     sentences, sentences_embedded = _embed(texts["sentences"], cache, embedder, progress)
+    asked, _ = _embed(texts["questions"], cache, embedder, progress)
 
     passages_blob = json.dumps(
-        {"passages": [p.to_json() for p in passages]}, ensure_ascii=False, indent=1
+        {"passages": [p.to_json() for p in passages], "questions": [q.to_json() for q in questions]},
+        ensure_ascii=False,
+        indent=1,
     ).encode()
-    blobs = {  # file names carry a hash of their content
-        "vectors": faiss.serialize_index(vectors).tobytes(),
-        "sentences": faiss.serialize_index(sentences).tobytes(),
-        "passages": passages_blob,
+    indexes = {"vectors": vectors, "sentences": sentences, "questions": asked}
+    blobs = {key: faiss.serialize_index(index).tobytes() for key, index in indexes.items()}
+    blobs["passages"] = passages_blob
+    names = {  # file names carry a hash of their content
+        key: f"{key}-{hashlib.sha256(blob).hexdigest()[:16]}.{'json' if key == 'passages' else 'faiss'}"
+        for key, blob in blobs.items()
     }
-    suffix = {"vectors": "faiss", "sentences": "faiss", "passages": "json"}
-    names = {
-        key: f"{key}-{hashlib.sha256(blob).hexdigest()[:16]}.{suffix[key]}" for key, blob in blobs.items()
-    }
-    _write_atomic(settings.index_dir / names["vectors"], lambda t: faiss.write_index(vectors, str(t)))
-    _write_atomic(settings.index_dir / names["sentences"], lambda t: faiss.write_index(sentences, str(t)))
+    for key, index in indexes.items():
+        write = lambda t, index=index: faiss.write_index(index, str(t))  # noqa: E731
+        _write_atomic(settings.index_dir / names[key], write)
     _write_atomic(settings.index_dir / names["passages"], lambda t: t.write_bytes(passages_blob))
 
     manifest = {
@@ -496,10 +514,12 @@ def _build_locked(settings: Settings, embedder: Embedder, progress: bool) -> Bui
         "encodings": corpus.encodings,  # documents read from another encoding than UTF-8
         "passage_count": len(passages),
         "sentence_count": len(texts["sentences"]),
+        "question_count": len(questions),
         "files": {
             key: {"name": name, "sha256": _sha256(settings.index_dir / name)} for key, name in names.items()
         },
     }
+    unasked = unasked_passages(passages, questions)
     manifest_blob = json.dumps(sign_manifest(manifest, signing_key), indent=2).encode()
     _write_atomic(settings.index_dir / MANIFEST, lambda t: t.write_bytes(manifest_blob))
     _remove_unreferenced(settings.index_dir, set(names.values()))
@@ -511,6 +531,8 @@ def _build_locked(settings: Settings, embedder: Embedder, progress: bool) -> Bui
         sentences_embedded=sentences_embedded,
         model=embedder.name,
         seconds=time.perf_counter() - began,
+        questions=len(questions),
+        unasked=tuple(dict.fromkeys(f"{p.doc_id} § {p.section or p.title}" for p in unasked)),
     )
 
 
