@@ -76,16 +76,20 @@ class DocumentVocabulary:
         self.known |= set(tokens(" ".join(asked)))
         self.spelling = Corrector({w.lower() for p in passages for w in re.findall(r"[A-Za-z]+", p.text)})
 
+    def _mapped(self, text: str) -> set[str]:
+        """The terms of `text` that a synonym maps onto the documents' words ("shot", "physio")."""
+        return {
+            stem
+            for pattern, _ in self.terms.synonyms
+            for match in pattern.finditer(text)
+            for stem in self.tokens(match.group())
+        }
+
     def topic_terms(self, canonical: Canonical, ignore: tuple[str, ...] = ()) -> frozenset[str]:
         """The question's terms, spelling corrected, less everyday words, words a synonym maps
         onto the documents' words ("shot", "physio") and those in `ignore`."""
         corrected = canonical.corrected(self.spelling.correct)
-        mapped = {
-            stem
-            for pattern, _ in self.terms.synonyms
-            for match in pattern.finditer(corrected.text)
-            for stem in self.tokens(match.group())
-        }
+        mapped = self._mapped(corrected.text)
         everyday = set(self.tokens(" ".join(self.terms.generic))) | set(self.tokens(" ".join(ignore)))
         return frozenset(self.tokens(corrected.text)) - everyday - mapped
 
@@ -94,12 +98,7 @@ class DocumentVocabulary:
         and that no synonym maps onto the documents' words. Words in `ignore` (the red-flag
         words the guardrail already answered) do not count."""
         corrected = canonical.corrected(self.spelling.correct)
-        mapped = {
-            stem
-            for pattern, _ in self.terms.synonyms
-            for match in pattern.finditer(corrected.text)
-            for stem in self.tokens(match.group())
-        }
+        mapped = self._mapped(corrected.text)
         ignored = set(self.tokens(" ".join(ignore)))
         return [
             t
