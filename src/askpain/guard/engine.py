@@ -183,6 +183,7 @@ def _verdict(
         0 < len(following) <= 7
         and ctx.next_sentence_clears.search(" ".join(following))
         and (tokens[s1 - 1] == "?" or set(following) - _BARE_DENIAL)
+        and (tokens[s1 - 1] == "?" or not rule.history_counts)  # "I cut myself. It's fine." is told
     ):
         return "negated"
     if not rule.history_counts:
