@@ -187,7 +187,8 @@ def test_the_status_of_a_real_service_reads(service):
 def test_guardrail_decision_reads_as_lists_and_a_table(service):
     _, guard, *_ = trace(service, "I can't control my bladder since the injection")
     text = guard_markdown(guard)
-    assert "**Answer status:** no\\_answer" in text
+    # The status is the answer's own (the bank may find the sentence on the sign); it is shown.
+    assert "**Answer status:** answered" in text or "**Answer status:** no\\_answer" in text
     assert "**Alerts (1):**\n- cauda\\_equina (emergency), matched “can't control my bladder”" in text
     assert "**Information cards (0):** none" in text
     assert "| cauda\\_equina | phrase | can't control my bladder | reported | 2–26 |" in text
